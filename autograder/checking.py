@@ -1,0 +1,190 @@
+"""Checks: small functions that judge a learner's code, and the suite that
+groups them into graded tests.
+
+A check never touches the learner's code directly. It calls
+`ctx.run(scenario, *args)`: the scenario (trusted code from a checks module)
+runs beside the learner's code, wherever that lives (in the notebook's own
+kernel for a self-check, in an isolated child process for grading), and only
+data comes back. The check compares that data with the oracle in its own
+process and raises `CheckFailed` with a message written for the learner.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Protocol
+
+import torch
+
+from autograder.guard import Forbidden
+
+
+class CheckFailed(Exception):
+    """A check's verdict: what was wrong, on which input, and a hint."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message + (f"\nHint: {self.hint}" if self.hint else "")
+
+
+class LearnerError(Exception):
+    """The learner's code gave no value: it raised, was not implemented,
+    ran out of time or memory, ended its process or used a forbidden call."""
+
+    def __init__(self, kind: str, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message + (f"\nHint: {self.hint}" if self.hint else "")
+
+
+class Run(Protocol):
+    """Runs a scenario beside the learner's code and returns its data."""
+
+    def __call__(self, scenario: Callable[..., Any], *args: Any) -> Any: ...
+
+
+@dataclass
+class Context:
+    """What a check gets: the way to run the learner's code, a seed for its
+    random inputs, and (hidden checks only) the reference solution."""
+
+    run: Run
+    seed: int
+    test_id: str
+    reference_loader: Callable[[], Mapping[str, Any]] | None = None
+
+    def generator(self, salt: str = "") -> torch.Generator:
+        """A torch.Generator seeded from the grading seed, the test and `salt`,
+        so every check draws its own reproducible inputs."""
+        digest = hashlib.sha256(f"{self.seed}/{self.test_id}/{salt}".encode()).digest()
+        return torch.Generator().manual_seed(int.from_bytes(digest[:6], "little"))
+
+    @property
+    def reference(self) -> Mapping[str, Any]:
+        if self.reference_loader is None:
+            raise RuntimeError("this check needs the reference solution, which only the grader has")
+        return self.reference_loader()
+
+
+CheckFn = Callable[[Context], None]
+
+
+@dataclass(frozen=True)
+class Check:
+    title: str
+    fn: CheckFn
+
+
+@dataclass
+class TestDefinition:
+    """The checks behind one graded test, and what learner code they need."""
+
+    id: str
+    checks: list[Check] = field(default_factory=list)
+    needs: tuple[str, ...] = ()
+    timeout_s: float = 60.0
+    title: str = ""
+
+    @property
+    def exercise(self) -> str:
+        return self.id.split("/")[0]
+
+
+class Suite:
+    """All checks of one assignment, registered by decorators in its public
+    checks module and, for grading, its hidden checks module."""
+
+    def __init__(self, assignment: str) -> None:
+        self.assignment = assignment
+        self.tests: dict[str, TestDefinition] = {}
+        self.forbidden: dict[str, Forbidden] = {}
+
+    def test(self, test_id: str, *, title: str = "", needs: tuple[str, ...] = (), timeout_s: float = 60.0) -> None:
+        """Declare a test's title, the learner names it needs and its time budget."""
+        definition = self._definition(test_id)
+        definition.title = title or definition.title
+        definition.needs = needs or definition.needs
+        definition.timeout_s = timeout_s
+
+    def check(self, test_id: str) -> Callable[[CheckFn], CheckFn]:
+        """Register a check; its docstring's first line is its title, a
+        sentence the learner reads next to the tick or cross."""
+
+        def register(fn: CheckFn) -> CheckFn:
+            doc = (fn.__doc__ or fn.__name__.replace("_", " ")).strip().splitlines()[0]
+            self._definition(test_id).checks.append(Check(doc.rstrip("."), fn))
+            return fn
+
+        return register
+
+    def forbid(self, exercise: str, forbidden: Forbidden) -> None:
+        self.forbidden[exercise] = forbidden
+
+    def definition(self, test_id: str) -> TestDefinition:
+        if test_id not in self.tests:
+            raise KeyError(f"{self.assignment} has no checks for test {test_id!r}")
+        return self.tests[test_id]
+
+    def forbidden_for(self, names: tuple[str, ...]) -> list[tuple[str, Forbidden]]:
+        return [(name, self.forbidden[name]) for name in names if name in self.forbidden]
+
+    def _definition(self, test_id: str) -> TestDefinition:
+        if test_id not in self.tests:
+            exercise = test_id.split("/")[0]
+            kind = test_id.split("/")[1] if "/" in test_id else "public"
+            default_title = {"public": "public checks", "hidden": "hidden checks"}.get(kind, kind.replace("_", " "))
+            self.tests[test_id] = TestDefinition(test_id, needs=(exercise,), title=default_title)
+        return self.tests[test_id]
+
+
+@dataclass
+class Outcome:
+    """How one test went: a line per check, and the failure if any."""
+
+    test_id: str
+    passed: bool
+    lines: list[str]
+    failure: str | None = None
+    kind: str = "passed"  # passed, failed, not_implemented, forbidden, error, timeout, crashed, memory, missing
+
+    @property
+    def output(self) -> str:
+        text = "\n".join(self.lines)
+        return text + (f"\n\n{self.failure}" if self.failure else "")
+
+
+def execute(definition: TestDefinition, ctx: Context, problems: list[str] | None = None) -> Outcome:
+    """Run a test's checks in order and stop at the first failure: one
+    precise message is kinder than a cascade of consequences of one bug."""
+    lines: list[str] = []
+    if problems:
+        lines.append(f"✗ {definition.exercise} uses only allowed operations")
+        return Outcome(definition.id, False, lines, "\n".join(problems), "forbidden")
+    for position, check in enumerate(definition.checks):
+        try:
+            check.fn(ctx)
+        except CheckFailed as failure:
+            lines.append(f"✗ {check.title}")
+            lines.extend(_not_run(definition.checks[position + 1 :]))
+            return Outcome(definition.id, False, lines, str(failure), "failed")
+        except LearnerError as error:
+            lines.append(f"✗ {check.title}")
+            lines.extend(_not_run(definition.checks[position + 1 :]))
+            return Outcome(definition.id, False, lines, str(error), error.kind)
+        lines.append(f"✓ {check.title}")
+    if not definition.checks:
+        lines.append(f"✗ {definition.id} has no checks")
+        return Outcome(definition.id, False, lines, "internal error: this test has no checks", "error")
+    return Outcome(definition.id, True, lines)
+
+
+def _not_run(rest: list[Check]) -> list[str]:
+    return [f"· {check.title} (not run: fix the failure above first)" for check in rest]

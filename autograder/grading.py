@@ -1,0 +1,133 @@
+"""Grading one notebook: every test of its assignment, each in a fresh
+isolated learner process, verdicts computed here in the grader's process."""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder.checking import Context, Outcome, execute
+from autograder.course import Assignment, TestSpec, load_assignment
+from autograder.guard import scan_source
+from autograder.notebook import NotebookError, answer_sources, assignment_id, read_notebook
+from autograder.reference import load_reference
+from autograder.sandbox import Limits, Sandbox
+from autograder.suites import load_suite
+
+
+@dataclass
+class TestResult:
+    """One graded test, in the words and numbers a report needs."""
+
+    name: str
+    exercise: str
+    test_id: str
+    score: float
+    max_score: float
+    output: str
+    kind: str
+    hidden: bool
+
+
+@dataclass
+class GradeReport:
+    notebook: Path
+    assignment: str
+    seed: int
+    results: list[TestResult] = field(default_factory=list)
+
+    @property
+    def score(self) -> float:
+        return sum(result.score for result in self.results)
+
+    @property
+    def max_score(self) -> float:
+        return sum(result.max_score for result in self.results)
+
+    def by_exercise(self) -> dict[str, tuple[float, float]]:
+        totals: dict[str, tuple[float, float]] = {}
+        for result in self.results:
+            got, most = totals.get(result.exercise, (0.0, 0.0))
+            totals[result.exercise] = (got + result.score, most + result.max_score)
+        return totals
+
+
+def open_submission(path: str | Path) -> tuple[Assignment, dict[str, str]]:
+    """The assignment a notebook belongs to and its answers; NotebookError
+    (one line) if it is unreadable, unknown or has lost an answer cell."""
+    notebook = read_notebook(path)
+    assignment = load_assignment(assignment_id(notebook, path))
+    answers = answer_sources(notebook)
+    missing = [exercise for exercise in assignment.exercises if exercise not in answers]
+    if missing:
+        names = ", ".join(missing)
+        raise NotebookError(
+            f"{path}: the answer cell for {names} is missing (grade_id {names}); "
+            "copy it back from the released notebook, keeping its metadata"
+        )
+    return assignment, answers
+
+
+def grade(
+    path: str | Path,
+    exercises: list[str] | None = None,
+    seed: int | None = None,
+    limits: Limits | None = None,
+    hidden: bool = True,
+) -> GradeReport:
+    """Grade a notebook; `exercises` limits it, `hidden=False` runs only the
+    public checks (the learner's self-check)."""
+    assignment, answers = open_submission(path)
+    unknown = [name for name in exercises or [] if name not in assignment.exercises]
+    if unknown:
+        raise NotebookError(f"{assignment.id} has no exercise {', '.join(unknown)} (it has: {', '.join(assignment.exercises)})")
+    seed = random.randrange(2**31) if seed is None else seed
+    suite = load_suite(assignment.id, hidden=hidden)
+    report = GradeReport(Path(path), assignment.id, seed)
+    sandbox = Sandbox(assignment, answers, limits or Limits(), seed)
+    try:
+        for test in assignment.tests:
+            if exercises and test.exercise not in exercises:
+                continue
+            if test.hidden and not hidden:
+                continue
+            outcome = run_test(sandbox, test, answers, seed)
+            report.results.append(
+                TestResult(
+                    name=f"{test.exercise}: {suite.definition(test.id).title}",
+                    exercise=test.exercise,
+                    test_id=test.id,
+                    score=test.points if outcome.passed else 0.0,
+                    max_score=test.points,
+                    output=outcome.output,
+                    kind=outcome.kind,
+                    hidden=test.hidden,
+                )
+            )
+    finally:
+        sandbox.close()
+    return report
+
+
+def run_test(sandbox: Sandbox, test: TestSpec, answers: dict[str, str], seed: int) -> Outcome:
+    """One test: scan the answer cells it needs, then run its checks against
+    a fresh learner process."""
+    suite = load_suite(sandbox.assignment.id, hidden=test.hidden)
+    definition = suite.definition(test.id)
+    rules = suite.forbidden_for(definition.needs)
+    problems = []
+    for exercise, rule in rules:
+        uses = scan_source(answers.get(exercise, ""), exercise, rule)
+        if uses:
+            from autograder.guard import explain
+
+            problems.append(explain(exercise, rule, uses))
+    if problems:
+        return execute(definition, Context(_unused_run, seed, test.id), problems)
+    with sandbox.session(definition.timeout_s, rules, definition.exercise, definition.needs) as run:
+        ctx = Context(run, seed, test.id, lambda: load_reference(sandbox.assignment.id))
+        return execute(definition, ctx)
+
+
+def _unused_run(*_: object) -> None:
+    raise AssertionError("no learner code runs for a test already failed by the source scan")

@@ -1,0 +1,228 @@
+"""Forbidden calls: the library functions that do an exercise's own job.
+
+Two nets, because either alone has holes:
+
+* at run time, while the learner's code runs, a `TorchFunctionMode` sees
+  every torch-level call (functions, tensor methods, `torch.nn.functional`),
+  and a `TorchDispatchMode` sees every ATen operator that reaches the kernel
+  level, whichever path led there (`getattr`, `importlib`, `torch.ops.aten`,
+  `torch._C`, `torch._VF`); forbidden module classes are traced by wrapping
+  their `__init__`/`forward`;
+* before grading, a scan of the answer cell's syntax tree finds the forbidden
+  names written out, and any attempt to switch the tracing off.
+"""
+from __future__ import annotations
+
+import ast
+import functools
+import importlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch.overrides import TorchFunctionMode
+from torch.utils._python_dispatch import TorchDispatchMode
+
+
+@dataclass(frozen=True)
+class Forbidden:
+    """What one exercise may not call, in every form we can recognise."""
+
+    shown: tuple[str, ...]  # how the learner knows them: "torch.softmax", "F.softmax"
+    functions: tuple[str, ...] = ()  # dotted paths of callables: "torch.Tensor.softmax"
+    aten: tuple[str, ...] = ()  # ATen overload-packet names: "_softmax"
+    modules: tuple[str, ...] = ()  # dotted paths of nn.Module classes: "torch.nn.Softmax"
+    names: tuple[str, ...] = ()  # attribute / imported names the source may not mention
+    whole_modules: tuple[str, ...] = field(default=())  # "torch" for a1's Value: any torch call
+
+    def as_data(self) -> dict[str, list[str]]:
+        return {key: list(getattr(self, key)) for key in ("shown", "functions", "aten", "modules", "names", "whole_modules")}
+
+    @classmethod
+    def from_data(cls, data: dict[str, list[str]]) -> "Forbidden":
+        return cls(**{key: tuple(value) for key, value in data.items()})
+
+
+# Names that turn tracing off or hide calls from it; no exercise needs them.
+TAMPERING_NAMES = frozenset(
+    {
+        "_python_dispatch",
+        "_pop_mode",
+        "_push_mode",
+        "_unset_dispatch_mode",
+        "_set_dispatch_mode",
+        "_disable_current_modes",
+        "DisableTorchFunction",
+        "DisableTorchFunctionSubclass",
+        "_DisableTorchDispatch",
+        "_disabled_torch_function_impl",
+        "_pop_torch_function_stack",
+        "_push_on_torch_function_stack",
+        "_set_torch_function_mode",
+        "_ExcludeDispatchKeyGuard",
+        "_ForceDispatchKeyGuard",
+        "_len_torch_function_stack",
+        "_get_function_stack_at",
+        "_TorchFunctionModeGuard",
+    }
+)
+
+
+def _resolve(path: str) -> Any:
+    module_path, _, attribute = path.rpartition(".")
+    while module_path:
+        try:
+            target: Any = importlib.import_module(module_path)
+            break
+        except ImportError:
+            module_path, _, parent = module_path.rpartition(".")
+            attribute = f"{parent}.{attribute}"
+    else:
+        raise ImportError(path)
+    for part in attribute.split("."):
+        target = getattr(target, part)
+    return target
+
+
+class _FunctionTracer(TorchFunctionMode):
+    def __init__(self, forbidden: dict[Any, str], used: list[str]) -> None:
+        super().__init__()
+        self.forbidden = forbidden
+        self.used = used
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):  # noqa: ANN001 - torch's protocol
+        name = self.forbidden.get(func)
+        if name is not None and name not in self.used:
+            self.used.append(name)
+        return func(*args, **(kwargs or {}))
+
+
+class _DispatchTracer(TorchDispatchMode):
+    def __init__(self, forbidden: dict[str, str], used: list[str]) -> None:
+        super().__init__()
+        self.forbidden = forbidden
+        self.used = used
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # noqa: ANN001 - torch's protocol
+        packet = getattr(func, "overloadpacket", None)
+        name = self.forbidden.get(getattr(packet, "__name__", ""))
+        if name is not None and name not in self.used:
+            self.used.append(name)
+        return func(*args, **(kwargs or {}))
+
+
+class CallTracer:
+    """Context manager recording forbidden calls made inside it.
+
+    `used` lists "<exercise>: <what>" once each. Calls go ahead as usual:
+    the grader, not the tracer, decides what a use costs.
+    """
+
+    def __init__(self, rules: list[tuple[str, Forbidden]]) -> None:
+        self.used: list[str] = []
+        self.functions: dict[Any, str] = {}
+        self.aten: dict[str, str] = {}
+        self.modules: list[tuple[type, str]] = []
+        for exercise, rule in rules:
+            for path in rule.functions:
+                try:
+                    self.functions[_resolve(path)] = f"{exercise}: {path}"
+                except (ImportError, AttributeError):
+                    continue  # absent in this torch version: nothing to trace
+            for op in rule.aten:
+                self.aten[op] = f"{exercise}: {op} (torch.ops.aten.{op})"
+            for path in rule.modules:
+                try:
+                    self.modules.append((_resolve(path), f"{exercise}: {path}"))
+                except (ImportError, AttributeError):
+                    continue
+        self._modes: list[Any] = []
+        self._patched: list[tuple[type, str, Any]] = []
+
+    def __enter__(self) -> "CallTracer":
+        if self.functions:
+            self._modes.append(_FunctionTracer(self.functions, self.used))
+        if self.aten:
+            self._modes.append(_DispatchTracer(self.aten, self.used))
+        for mode in self._modes:
+            mode.__enter__()
+        for cls, name in self.modules:
+            for method in ("__init__", "forward"):
+                original = cls.__dict__.get(method)
+                if original is None:
+                    continue
+                self._patched.append((cls, method, original))
+                setattr(cls, method, self._recording(original, name))
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        for cls, method, original in reversed(self._patched):
+            setattr(cls, method, original)
+        self._patched.clear()
+        for mode in reversed(self._modes):
+            mode.__exit__(*exc)
+        self._modes.clear()
+
+    def _recording(self, original: Any, name: str) -> Any:
+        used = self.used
+
+        @functools.wraps(original)
+        def traced(*args: Any, **kwargs: Any) -> Any:
+            if name not in used:
+                used.append(name)
+            return original(*args, **kwargs)
+
+        return traced
+
+
+def scan_source(source: str, exercise: str, rule: Forbidden) -> list[str]:
+    """Forbidden names written in an answer cell, and attempts to silence
+    tracing: one learner-readable line each (empty when clean)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []  # the cell's own error is reported when it runs
+    found: list[str] = []
+    banned = set(rule.names)
+
+    def note(text: str) -> None:
+        if text not in found:
+            found.append(text)
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute):
+            if node.attr in banned:
+                note(f"`{ast.unparse(node)}`")
+            elif node.attr in TAMPERING_NAMES:
+                note(f"`{ast.unparse(node)}` (switches off the grader's call tracing)")
+        elif isinstance(node, ast.ImportFrom):
+            for alias in node.names:
+                if alias.name in banned:
+                    note(f"`from {node.module} import {alias.name}`")
+                if alias.name in TAMPERING_NAMES:
+                    note(f"`from {node.module} import {alias.name}` (switches off the grader's call tracing)")
+            for whole in rule.whole_modules:
+                if node.module and (node.module == whole or node.module.startswith(whole + ".")):
+                    note(f"`from {node.module} import ...`")
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                for whole in rule.whole_modules:
+                    if alias.name == whole or alias.name.startswith(whole + "."):
+                        note(f"`import {alias.name}`")
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if node.value in banned or node.value in TAMPERING_NAMES:
+                note(f"the string {node.value!r} (looking a forbidden function up by name)")
+        elif isinstance(node, ast.Name) and node.id in TAMPERING_NAMES:
+            note(f"`{node.id}` (switches off the grader's call tracing)")
+    return found
+
+
+def explain(exercise: str, rule: Forbidden, uses: list[str]) -> str:
+    """The learner's message for forbidden uses: what, why no credit, what to do."""
+    listed = ", ".join(rule.shown)
+    what = "; ".join(uses)
+    return (
+        f"{exercise} uses {what}: this exercise asks you to build that yourself, so it earns no credit. "
+        f"Not allowed here, in any form (method, alias, torch.ops): {listed}. "
+        "Plain tensor algebra (exp, log, sum, max, reshape, ...) and your own earlier functions are fine."
+    )

@@ -1,0 +1,295 @@
+"""The grader's side of the trust boundary: a fresh learner process per test.
+
+Each test gets its own child process, forked from a warm server that has
+torch imported already, so one test's monkeypatching, crash or endless loop
+cannot touch another's. A cell that hangs or kills its process is remembered
+and skipped from then on, so it costs only its own exercise.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from autograder import wire
+from autograder.checking import LearnerError
+from autograder.course import Assignment
+from autograder.guard import Forbidden, explain
+from autograder.learner_errors import cell_failed, from_description
+
+class ZygoteClient:
+    """The grader's handle on its warm fork server (see autograder.zygote)."""
+
+    _shared: "ZygoteClient | None" = None
+
+    def __init__(self) -> None:
+        self.control, theirs = socket.socketpair()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "autograder.zygote", str(theirs.fileno())],
+            pass_fds=(theirs.fileno(),),
+            stdin=subprocess.DEVNULL,
+        )
+        theirs.close()
+        self.replies = self.control.makefile("rb")
+
+    @classmethod
+    def shared(cls) -> "ZygoteClient":
+        """One server per grading process, restarted if it died."""
+        if cls._shared is None or cls._shared.process.poll() is not None:
+            cls._shared = cls()
+        return cls._shared
+
+    def _ask(self, message: dict[str, Any], fds: list[int] | None = None) -> dict[str, Any]:
+        payload = json.dumps(message).encode()
+        socket.send_fds(self.control, [payload], fds or [])
+        line = self.replies.readline()
+        if not line:
+            raise RuntimeError("the learner-process server stopped")
+        return json.loads(line)
+
+    def fork(self, plan: dict[str, Any]) -> tuple[int, Connection]:
+        ours, theirs = socket.socketpair()
+        try:
+            pid = self._ask({"op": "fork", "plan": plan}, [theirs.fileno()])["pid"]
+        finally:
+            theirs.close()
+        return pid, Connection(ours.detach())
+
+    def status(self, pid: int) -> int | None:
+        return self._ask({"op": "status", "pid": pid})["status"]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one learner process may use."""
+
+    memory_bytes: int = 3 * 1024**3
+    cell_timeout_s: float = 20.0
+
+
+def _scenario_name(scenario: Callable[..., Any]) -> str:
+    return f"{scenario.__module__}:{scenario.__qualname__}"
+
+
+class LearnerProcess:
+    """One running learner process and its end of the pipe."""
+
+    def __init__(self, plan: dict[str, Any]) -> None:
+        self.zygote = ZygoteClient.shared()
+        self.pid, self.conn = self.zygote.fork(plan)
+        self.log_path = Path(plan["log_path"])
+
+    def receive(self, timeout_s: float) -> dict[str, Any] | None:
+        """The next message; None on timeout; EOFError when the process died."""
+        if not self.conn.poll(max(timeout_s, 0.0)):
+            return None
+        blob = self.conn.recv_bytes(wire.MAX_MESSAGE_BYTES)
+        try:
+            message = wire.decode(blob)
+        except Exception:
+            raise LearnerError("crashed", "the learner's process sent back something that is not plain data") from None
+        if not isinstance(message, dict):
+            raise LearnerError("crashed", "the learner's process sent back something that is not a message")
+        return message
+
+    def send(self, message: dict[str, Any]) -> None:
+        self.conn.send_bytes(wire.encode(message))
+
+    def exit_code(self, wait_s: float = 1.0) -> int | None:
+        deadline = time.monotonic() + wait_s
+        while True:
+            code = self.zygote.status(self.pid)
+            if code is not None or time.monotonic() > deadline:
+                return code
+            time.sleep(0.01)
+
+    def exit_description(self) -> str:
+        code = self.exit_code()
+        if code is None:
+            return "stopped answering"
+        if code < 0:
+            name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
+            return f"was killed by signal {name}"
+        return f"ended the process (exit code {code})"
+
+    def output_tail(self, lines: int = 5) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def kill(self) -> None:
+        for target in (lambda: os.killpg(self.pid, signal.SIGKILL), lambda: os.kill(self.pid, signal.SIGKILL)):
+            try:
+                target()
+            except (ProcessLookupError, PermissionError):
+                pass
+        self.exit_code(wait_s=2.0)  # reap it
+        self.conn.close()
+
+
+@dataclass
+class Sandbox:
+    """Runs one learner notebook's code for a series of tests."""
+
+    assignment: Assignment
+    answers: dict[str, str]
+    limits: Limits = field(default_factory=Limits)
+    seed: int = 0
+    fatal: dict[int, str] = field(default_factory=dict)  # step -> why it was skipped
+    cell_errors: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._scratch = tempfile.TemporaryDirectory(prefix="dlworkbook-grade-")
+        self.steps: list[dict[str, Any]] = []
+        for index, step in enumerate(self.assignment.steps):
+            if step.kind == "setup":
+                self.steps.append({"filename": f"<setup cell {index}>", "source": step.source, "exercise": None})
+            else:
+                self.steps.append(
+                    {
+                        "filename": f"<answer cell {step.exercise}>",
+                        "source": self.answers.get(step.exercise or "", ""),
+                        "exercise": step.exercise,
+                    }
+                )
+
+    def close(self) -> None:
+        self._scratch.cleanup()
+
+    def fatal_reason(self, exercise: str) -> str | None:
+        for index, reason in self.fatal.items():
+            if self.steps[index]["exercise"] == exercise:
+                return reason
+        return None
+
+    @contextmanager
+    def session(self, timeout_s: float, rules: list[tuple[str, Forbidden]], subject: str,
+                needs: tuple[str, ...]) -> Iterator["RemoteRun"]:
+        """A fresh learner process with every runnable cell run, for one test."""
+        process = self._start()
+        try:
+            yield RemoteRun(self, process, time.monotonic() + timeout_s, timeout_s, rules, subject, needs)
+        finally:
+            try:
+                process.send({"op": "stop"})
+            except (OSError, ValueError):
+                pass
+            process.kill()
+
+    def _plan(self) -> dict[str, Any]:
+        workdir = tempfile.mkdtemp(dir=self._scratch.name)
+        return {
+            "steps": [{"filename": s["filename"], "source": s["source"]} for s in self.steps],
+            "skip": sorted(self.fatal),
+            "memory_bytes": self.limits.memory_bytes,
+            "log_path": os.path.join(workdir, "output.log"),
+            "workdir": workdir,
+            "seed": self.seed,
+        }
+
+    def _start(self) -> LearnerProcess:
+        for _ in range(len(self.steps) + 1):
+            process = LearnerProcess(self._plan())
+            current: int | None = None
+            while True:
+                try:
+                    message = process.receive(self.limits.cell_timeout_s)
+                except (EOFError, OSError, LearnerError):
+                    if current is None:
+                        tail = process.output_tail()
+                        process.kill()
+                        raise RuntimeError(f"the learner process failed to start: {tail}") from None
+                    self.fatal[current] = process.exit_description()
+                    process.kill()
+                    break
+                if message is None:
+                    if current is None:
+                        process.kill()
+                        raise RuntimeError("the learner process did not start in time")
+                    self.fatal[current] = f"did not finish within {self.limits.cell_timeout_s:.0f} s"
+                    process.kill()
+                    break
+                event = message.get("event")
+                if event == "cell_start":
+                    current = message.get("index")
+                elif event == "cell_done":
+                    exercise = self.steps[current]["exercise"] if current is not None else None
+                    if exercise and message.get("error"):
+                        self.cell_errors[exercise] = message["error"]
+                    current = None
+                elif event == "ready":
+                    return process
+            # a cell was fatal: go round again without it
+        raise RuntimeError("could not start the learner process")
+
+
+class RemoteRun:
+    """`ctx.run` for grading: ships a scenario call to the learner's process."""
+
+    def __init__(self, sandbox: Sandbox, process: LearnerProcess, deadline: float, timeout_s: float,
+                 rules: list[tuple[str, Forbidden]], subject: str, needs: tuple[str, ...]) -> None:
+        self.sandbox = sandbox
+        self.needs = needs
+        self.process = process
+        self.deadline = deadline
+        self.timeout_s = timeout_s
+        self.rules = rules
+        self.subject = subject
+        self.dead: LearnerError | None = None
+
+    def __call__(self, scenario: Callable[..., Any], *args: Any) -> Any:
+        if self.dead is not None:
+            raise self.dead
+        for exercise in self.needs:
+            reason = self.sandbox.fatal_reason(exercise)
+            if reason:
+                raise cell_failed(exercise, reason)
+        request = {
+            "op": "call",
+            "scenario": _scenario_name(scenario),
+            "args": list(args),
+            "forbidden": [(exercise, rule.as_data()) for exercise, rule in self.rules],
+        }
+        try:
+            self.process.send(request)
+            reply = self.process.receive(self.deadline - time.monotonic())
+        except (EOFError, OSError):
+            self.dead = self._died()
+            raise self.dead from None
+        if reply is None:
+            self.process.kill()
+            self.dead = LearnerError(
+                "timeout",
+                f"{self.subject} did not finish within {self.timeout_s:.0f} s (an endless loop, or far too slow?)",
+            )
+            raise self.dead
+        used = reply.get("forbidden_used") or []
+        if used:
+            for exercise, rule in self.rules:
+                mine = [use.split(": ", 1)[1] for use in used if use.startswith(exercise + ": ")]
+                if mine:
+                    raise LearnerError("forbidden", explain(exercise, rule, mine))
+        if not reply.get("ok"):
+            raise from_description(reply.get("error") or {}, self.subject, self.sandbox.cell_errors,
+                                   self.sandbox.limits.memory_bytes)
+        return reply.get("value")
+
+    def _died(self) -> LearnerError:
+        how = self.process.exit_description()
+        tail = self.process.output_tail(3)
+        extra = f"\n  last output: {tail}" if tail else ""
+        if "SIGKILL" in how or "SIGSEGV" in how:
+            return LearnerError("crashed", f"while checking {self.subject}, your code {how} (out of memory, or a crash){extra}")
+        return LearnerError("crashed", f"while checking {self.subject}, your code {how}: an answer must return, not end the program{extra}")
