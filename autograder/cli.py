@@ -1,9 +1,11 @@
 """`python -m autograder`: a thin command line over the grading modules.
 
     python -m autograder grade SUBMISSION.ipynb [--exercise ID ...] [--json OUT]
+    python -m autograder grade A.ipynb B.ipynb ... --json-dir OUT/   (a batch)
 
 Exit 0 whenever grading finished (whatever the score); 2 with a one-line
-reason when the file is not a readable notebook of a known assignment.
+reason when a file is not a readable notebook of a known assignment (in a
+batch, the other notebooks are still graded).
 """
 from __future__ import annotations
 
@@ -17,9 +19,10 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.splitlines()[0])
     verbs = parser.add_subparsers(dest="verb", required=True)
     grade = verbs.add_parser("grade", help="grade one notebook")
-    grade.add_argument("notebook", help="the learner's .ipynb (any file name)")
+    grade.add_argument("notebooks", nargs="+", metavar="notebook", help="the learner's .ipynb (any file name)")
     grade.add_argument("--exercise", action="append", default=[], metavar="ID", help="grade only this exercise (repeatable)")
     grade.add_argument("--json", metavar="OUT", help="also write Gradescope's results.json here")
+    grade.add_argument("--json-dir", metavar="DIR", help="for a batch: write <notebook stem>.json here")
     grade.add_argument("--seed", type=int, default=None, help="seed for the hidden checks' random inputs")
     grade.add_argument("--public-only", action="store_true", help="run only the public checks (self-check)")
     grade.add_argument("--quiet", action="store_true", help="print the score table without failure details")
@@ -34,19 +37,32 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _grade(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from autograder.notebook import NotebookError
 
-    try:
-        from autograder import grading, report
-
-        result = grading.grade(args.notebook, args.exercise or None, args.seed, hidden=not args.public_only)
-    except NotebookError as error:
-        print(f"error: {error}", file=sys.stderr)
+    if args.json and len(args.notebooks) > 1:
+        print("error: --json takes one notebook; use --json-dir for several", file=sys.stderr)
         return EXIT_BAD_INPUT
-    print(report.table(result, verbose=not args.quiet))
-    if args.json:
-        report.write_json(result, args.json)
-    return 0
+    from autograder import grading, report
+
+    status = 0
+    for notebook in args.notebooks:
+        try:
+            result = grading.grade(notebook, args.exercise or None, args.seed, hidden=not args.public_only)
+        except NotebookError as error:
+            print(f"error: {error}", file=sys.stderr)
+            status = EXIT_BAD_INPUT
+            continue
+        print(report.table(result, verbose=not args.quiet))
+        if len(args.notebooks) > 1:
+            print()
+        if args.json:
+            report.write_json(result, args.json)
+        if args.json_dir:
+            Path(args.json_dir).mkdir(parents=True, exist_ok=True)
+            report.write_json(result, Path(args.json_dir) / f"{Path(notebook).stem}.json")
+    return status
 
 
 if __name__ == "__main__":

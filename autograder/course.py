@@ -9,6 +9,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import nbformat
+
 from autograder.notebook import NotebookError, code_cells, read_notebook
 
 COURSE_ENV = "DLWORKBOOK_COURSE"
@@ -77,11 +79,19 @@ def known_assignments() -> list[str]:
 @functools.lru_cache(maxsize=None)
 def load_assignment(assignment_id: str) -> Assignment:
     """Parse an assignment's source notebook into its exercises and tests."""
-    path = course_root() / "solutions" / assignment_id / f"{assignment_id}.ipynb"
+    try:
+        path = course_root() / "solutions" / assignment_id / f"{assignment_id}.ipynb"
+    except NotebookError:
+        raise NotebookError(f"unknown assignment {assignment_id!r} (no course solutions/ folder here)") from None
     if not path.is_file():
         known = ", ".join(known_assignments()) or "none"
         raise NotebookError(f"unknown assignment {assignment_id!r} (known: {known})")
-    notebook = read_notebook(path)
+    return parse_assignment(read_notebook(path), assignment_id, path)
+
+
+def parse_assignment(notebook: nbformat.NotebookNode, assignment_id: str, path: Path) -> Assignment:
+    """Exercises, tests and setup steps of a notebook: the source for
+    grading, or a learner's own copy of the release for a self-check."""
     exercises: list[str] = []
     tests: list[TestSpec] = []
     steps: list[Step] = []

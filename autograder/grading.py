@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.checking import Context, Outcome, execute
-from autograder.course import Assignment, TestSpec, load_assignment
+from autograder.course import Assignment, TestSpec, load_assignment, parse_assignment
 from autograder.guard import scan_source
 from autograder.notebook import NotebookError, answer_sources, assignment_id, read_notebook
 from autograder.reference import load_reference
@@ -52,11 +52,21 @@ class GradeReport:
         return totals
 
 
-def open_submission(path: str | Path) -> tuple[Assignment, dict[str, str]]:
+def open_submission(path: str | Path, from_source: bool = True) -> tuple[Assignment, dict[str, str]]:
     """The assignment a notebook belongs to and its answers; NotebookError
-    (one line) if it is unreadable, unknown or has lost an answer cell."""
+    (one line) if it is unreadable, unknown or has lost an answer cell.
+
+    Grading takes the tests, points and setup code from the instructor's
+    source notebook (`from_source`); a learner's self-check, which has no
+    source, takes them from the notebook itself."""
     notebook = read_notebook(path)
-    assignment = load_assignment(assignment_id(notebook, path))
+    identity = assignment_id(notebook, path)
+    if from_source:
+        assignment = load_assignment(identity)
+    else:
+        assignment = parse_assignment(notebook, identity, Path(path))
+        if not assignment.tests:
+            raise NotebookError(f"{path}: has no test cells of assignment {identity} (start again from the release)")
     answers = answer_sources(notebook)
     missing = [exercise for exercise in assignment.exercises if exercise not in answers]
     if missing:
@@ -77,7 +87,7 @@ def grade(
 ) -> GradeReport:
     """Grade a notebook; `exercises` limits it, `hidden=False` runs only the
     public checks (the learner's self-check)."""
-    assignment, answers = open_submission(path)
+    assignment, answers = open_submission(path, from_source=hidden)
     unknown = [name for name in exercises or [] if name not in assignment.exercises]
     if unknown:
         raise NotebookError(f"{assignment.id} has no exercise {', '.join(unknown)} (it has: {', '.join(assignment.exercises)})")

@@ -33,14 +33,18 @@ class Forbidden:
     aten: tuple[str, ...] = ()  # ATen overload-packet names: "_softmax"
     modules: tuple[str, ...] = ()  # dotted paths of nn.Module classes: "torch.nn.Softmax"
     names: tuple[str, ...] = ()  # attribute / imported names the source may not mention
-    whole_modules: tuple[str, ...] = field(default=())  # "torch" for a1's Value: any torch call
+    whole_modules: tuple[str, ...] = field(default=())  # modules the source may not import: "torch"
+    any_torch: bool = False  # every torch call is forbidden (a1's Value: pure Python)
 
     def as_data(self) -> dict[str, list[str]]:
-        return {key: list(getattr(self, key)) for key in ("shown", "functions", "aten", "modules", "names", "whole_modules")}
+        data: dict[str, Any] = {key: list(getattr(self, key)) for key in
+                                ("shown", "functions", "aten", "modules", "names", "whole_modules")}
+        data["any_torch"] = self.any_torch
+        return data
 
     @classmethod
-    def from_data(cls, data: dict[str, list[str]]) -> "Forbidden":
-        return cls(**{key: tuple(value) for key, value in data.items()})
+    def from_data(cls, data: dict[str, Any]) -> "Forbidden":
+        return cls(**{key: value if key == "any_torch" else tuple(value) for key, value in data.items()})
 
 
 # Names that turn tracing off or hide calls from it; no exercise needs them.
@@ -85,13 +89,16 @@ def _resolve(path: str) -> Any:
 
 
 class _FunctionTracer(TorchFunctionMode):
-    def __init__(self, forbidden: dict[Any, str], used: list[str]) -> None:
+    def __init__(self, forbidden: dict[Any, str], used: list[str], any_call: str | None = None) -> None:
         super().__init__()
         self.forbidden = forbidden
         self.used = used
+        self.any_call = any_call
 
     def __torch_function__(self, func, types, args=(), kwargs=None):  # noqa: ANN001 - torch's protocol
         name = self.forbidden.get(func)
+        if name is None and self.any_call is not None:
+            name = f"{self.any_call}: torch ({getattr(func, '__name__', func)})"
         if name is not None and name not in self.used:
             self.used.append(name)
         return func(*args, **(kwargs or {}))
@@ -123,7 +130,10 @@ class CallTracer:
         self.functions: dict[Any, str] = {}
         self.aten: dict[str, str] = {}
         self.modules: list[tuple[type, str]] = []
+        self.any_call: str | None = None
         for exercise, rule in rules:
+            if rule.any_torch:
+                self.any_call = exercise
             for path in rule.functions:
                 try:
                     self.functions[_resolve(path)] = f"{exercise}: {path}"
@@ -140,8 +150,8 @@ class CallTracer:
         self._patched: list[tuple[type, str, Any]] = []
 
     def __enter__(self) -> "CallTracer":
-        if self.functions:
-            self._modes.append(_FunctionTracer(self.functions, self.used))
+        if self.functions or self.any_call:
+            self._modes.append(_FunctionTracer(self.functions, self.used, self.any_call))
         if self.aten:
             self._modes.append(_DispatchTracer(self.aten, self.used))
         for mode in self._modes:

@@ -52,7 +52,11 @@ def from_description(error: dict[str, Any], subject: str, cell_errors: dict[str,
         limit = f" (limit {memory_bytes / GIB:.1f} GiB)" if memory_bytes else ""
         return LearnerError("memory", f"{subject} ran out of memory{limit}: {error['type']}: {error['message'][:200]}" + _where(frames))
     if frames:
-        return LearnerError("error", f"your code raised {error['type']} while checking {subject}: {error['message']}" + _where(frames))
+        hint = None
+        if "in-place operation" in error.get("message", ""):
+            hint = "your code changes a tensor in place that autograd needs (X -= ..., X.exp_()): compute on new tensors instead"
+        return LearnerError("error", f"your code raised {error['type']} while checking {subject}: {error['message']}"
+                            + _where(frames), hint)
     return LearnerError(
         "error",
         f"checking {subject} failed with {error['type']}: {error['message']} "

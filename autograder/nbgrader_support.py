@@ -27,14 +27,15 @@ import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from nbconvert.exporters.exporter import ResourcesDict
+from nbconvert.preprocessors import Preprocessor
 from nbformat.notebooknode import NotebookNode
-from traitlets import Unicode
+from traitlets import Bool, Unicode
 
-from nbgrader import utils as nbgrader_utils
-from nbgrader.api import GradeCell, Gradebook, MissingEntry
-from nbgrader.preprocessors import NbGraderPreprocessor
+if TYPE_CHECKING:  # importing nbgrader takes ~2 s more: only where used
+    from nbgrader.api import Gradebook
 
 COURSE_ID = "dlworkbook"
 CONFIG_FILE = "nbgrader_config.py"
@@ -98,6 +99,8 @@ def nbgrader_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
 def open_gradebook(course_root: Path) -> Iterator[Gradebook]:
     """The course's gradebook, opened in this process (created if missing,
     which needs `alembic` on PATH for the duration)."""
+    from nbgrader.api import Gradebook
+
     saved = os.environ.get("PATH")
     os.environ["PATH"] = _with_scripts_on_path({"PATH": saved or ""})["PATH"]
     try:
@@ -202,9 +205,10 @@ def stabilise_cell_ids(source: Path, released: Path) -> bool:
         while new_id in taken:
             suffix += 1
             new_id = f"cell-{index}-{suffix}"
-        cell["id"] = new_id
         taken.add(new_id)
-        changed = True
+        if cell["id"] != new_id:
+            cell["id"] = new_id
+            changed = True
     if changed:
         text = json.dumps(notebook, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
         mode = released.stat().st_mode
@@ -262,7 +266,13 @@ def shorten_error(output: NotebookNode) -> NotebookNode:
     return output
 
 
-class StripHiddenTests(NbGraderPreprocessor):
+def is_grade_cell(cell: NotebookNode) -> bool:
+    """A cell nbgrader scores (a test cell, or a manually graded answer)."""
+    grading = cell.get("metadata", {}).get("nbgrader", {})
+    return isinstance(grading, dict) and bool(grading.get("grade", False))
+
+
+class StripHiddenTests(Preprocessor):
     """Feedback preprocessor: hide what hidden tests are while keeping their
     verdict. In every grade cell the hidden-test regions become
     `# hidden tests ran here`; in every cell, error tracebacks become
@@ -273,11 +283,13 @@ class StripHiddenTests(NbGraderPreprocessor):
     begin_test_delimeter = Unicode(BEGIN_HIDDEN, help="Marker opening a hidden-test region").tag(config=True)
     end_test_delimeter = Unicode(END_HIDDEN, help="Marker closing a hidden-test region").tag(config=True)
     placeholder = Unicode(HIDDEN_PLACEHOLDER, help="Line shown instead of a hidden-test region").tag(config=True)
+    # On by default, like nbgrader's own preprocessors (nbconvert's are off).
+    enabled = Bool(True, help="Whether to strip hidden tests from feedback").tag(config=True)
 
     def preprocess_cell(
         self, cell: NotebookNode, resources: ResourcesDict, index: int
     ) -> tuple[NotebookNode, ResourcesDict]:
-        if nbgrader_utils.is_grade(cell):
+        if is_grade_cell(cell):
             cell.source = strip_hidden_regions(
                 cell.source, self.begin_test_delimeter, self.end_test_delimeter, self.placeholder
             )
@@ -347,6 +359,8 @@ def class_scores_by_test(
     the gradebook. Test cells are the code grade cells that are not also
     answer (solution) cells; a manual score, if any, wins over the auto score
     (nbgrader's Grade.score). students: default, everyone with a submission."""
+    from nbgrader.api import GradeCell, MissingEntry
+
     scores: dict[str, dict[str, float]] = {}
     with open_gradebook(course_root) as gradebook:
         if students is None:

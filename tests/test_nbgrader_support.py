@@ -162,6 +162,35 @@ def test_strip_hidden_regions_keeps_visible_lines_and_indent() -> None:
     assert support.strip_hidden_regions("x\n### BEGIN HIDDEN TESTS\nsecret()") == "x\n# hidden tests ran here"
 
 
+def test_strip_hidden_tests_preprocessor_on_a_graded_notebook() -> None:
+    nb = toy_notebook()
+    test_add = nb.cells[3]
+    test_add.outputs = [nbformat.v4.new_output(
+        "error", ename="AssertionError", evalue="negative numbers",
+        traceback=[f"----> 3 assert add(-2, -3) == -5  # {SECRET}", "AssertionError: negative numbers"],
+    )]
+    nb, _ = support.StripHiddenTests().preprocess(nb, {})
+    assert test_add.source == "assert add(1, 2) == 3\n# hidden tests ran here\nprint('add ok')"
+    assert test_add.outputs[0].traceback == ["AssertionError: negative numbers"]
+    assert "BEGIN SOLUTION" in nb.cells[2].source  # answer cells are not touched
+
+
+def test_missing_source_cell_ids_get_stable_ids_in_the_release(tmp_path: Path) -> None:
+    """nbformat gives a 4.5 cell without an id a random one on every read."""
+    source = toy_notebook()
+    raw = json.loads(nbformat.writes(source))
+    for cell in raw["cells"][1:]:
+        del cell["id"]
+    (tmp_path / "src.ipynb").write_text(json.dumps(raw))
+    for cell in source.cells[1:]:
+        cell.id = "random" + cell.id[-1]
+    nbformat.write(source, tmp_path / "rel.ipynb")
+    assert support.stabilise_cell_ids(tmp_path / "src.ipynb", tmp_path / "rel.ipynb")
+    ids = [c.id for c in nbformat.read(tmp_path / "rel.ipynb", as_version=4).cells]
+    assert ids == [f"cell-{i}" for i in range(len(ids))]
+    assert not support.stabilise_cell_ids(tmp_path / "src.ipynb", tmp_path / "rel.ipynb")
+
+
 # --------------------------------------------------------------------------
 # Release
 # --------------------------------------------------------------------------

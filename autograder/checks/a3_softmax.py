@@ -237,14 +237,7 @@ def check_softmax_case(ctx: Context, X: torch.Tensor, label: str, hint: str | No
     expected = reference_softmax(X)
     got = result["out"]
     if isinstance(got, torch.Tensor) and got.shape == X.shape and X.numel():
-        if not torch.isfinite(got).all() and torch.isfinite(expected).all():
-            row_scale = X.abs().amax(dim=-1)
-            hint = hint or (HINT_ROW_MAX if row_scale.max() > 100 * (row_scale.min() + 1) else HINT_OVERFLOW)
-        elif X.dim() >= 2 and close(got.sum(dim=0), torch.ones_like(got.sum(dim=0)), 1e-4, 1e-4) and not close(
-                got.sum(dim=-1), torch.ones_like(got.sum(dim=-1)), 1e-4, 1e-4):
-            hint = HINT_LAST_DIM
-        elif X.dim() >= 3 and not close(got.sum(dim=-1), torch.ones_like(got.sum(dim=-1)), 1e-4, 1e-4):
-            hint = HINT_LAST_DIM
+        hint = _diagnose_softmax(X, got) or hint
     expect_tensor(got, expected, what, hint)
     if not result["inputs_unchanged"]:
         raise CheckFailed(f"{what}: your softmax changed X", HINT_IN_PLACE)
@@ -259,6 +252,32 @@ def check_softmax_case(ctx: Context, X: torch.Tensor, label: str, hint: str | No
             raise CheckFailed(f"gradient of {what}: no gradient reached X",
                               "build the output from X with differentiable tensor operations (no .detach(), .numpy() or torch.tensor(...))")
         expect_tensor(grads[0], reference.grad, f"gradient of {what}", hint)
+
+
+def _diagnose_softmax(X: torch.Tensor, got: torch.Tensor) -> str | None:
+    """Name the bug by recomputing the classic wrong softmaxes on X and
+    seeing which one the learner's output matches."""
+    def normalised(Z: torch.Tensor, dim: int) -> torch.Tensor:
+        E = torch.exp(Z)
+        return E / E.sum(dim=dim, keepdim=True)
+
+    candidates = [
+        (HINT_OVERFLOW, lambda: normalised(X, -1)),
+        (HINT_ROW_MAX, lambda: normalised(X - X.max(), -1)),
+    ]
+    if X.dim() >= 2:
+        candidates.append((HINT_LAST_DIM, lambda: normalised(X - X.max(dim=1, keepdim=True).values, 1)))
+        candidates.append((HINT_LAST_DIM, lambda: normalised(X - X.max(dim=0, keepdim=True).values, 0)))
+    candidates.append((HINT_LAST_DIM, lambda: torch.exp(X - X.max()) / torch.exp(X - X.max()).sum()))
+    expected = reference_softmax(X)
+    for hint, buggy in candidates:
+        wrong = buggy()
+        if not torch.allclose(wrong, expected, rtol=1e-4, atol=1e-6, equal_nan=False) and torch.allclose(
+                got.to(wrong.dtype), wrong, rtol=1e-3, atol=1e-5, equal_nan=True):
+            return hint
+    if not torch.isfinite(got).all():
+        return HINT_OVERFLOW
+    return None
 
 
 def reference_cross_entropy(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -308,6 +327,8 @@ def check_accuracy_case(ctx: Context, y_hat: torch.Tensor, y: torch.Tensor, labe
         hint = HINT_ACC_ROWS
     elif isinstance(got, torch.Tensor):
         hint = "return a Python float: float(...) of the fraction, not a tensor"
+    elif isinstance(got, int) and not close(float(got), expected):
+        hint = "divide with /, not //: integer division rounds the fraction down to 0"
     expect_number(got, expected, what, hint)
 
 
@@ -420,6 +441,9 @@ def check_train_epoch_case(ctx: Context, seed: int, sizes: list[int], reduction:
         hint = "weight each batch's loss by its size (the last batch is smaller): sum per-example losses, divide by the number of examples"
     elif isinstance(value[0], (int, float)) and close(float(value[0]), loss_sum):
         hint = "divide the summed loss by the number of examples"
+    elif isinstance(value[0], (int, float)) and close(float(value[0]), sum(batch_means) / n):
+        hint = ("with a loss that already averages, l.sum() is the batch mean: add float(l.mean()) * len(y) "
+                "per batch so the bookkeeping works for both reductions")
     expect_number(value[0], loss_sum / n, f"{what}: the returned mean loss", hint, rel=1e-4)
     expect_number(value[1], correct / n, f"{what}: the returned training accuracy",
                   "count correct predictions of every batch (before its step) and divide by the number of examples", rel=1e-6)
@@ -508,15 +532,15 @@ def evaluate_accuracy_small(ctx: Context) -> None:
 
 
 @suite.check("train_epoch")
-def train_epoch_small(ctx: Context) -> None:
-    """train_epoch zeroes, backpropagates the batch mean and steps once per batch"""
-    check_train_epoch_case(ctx, 5, [4, 4, 3], "mean", True, "")
+def train_epoch_per_example_losses(ctx: Context) -> None:
+    """train_epoch zeroes, backpropagates the batch mean and steps once per batch (per-example losses)"""
+    check_train_epoch_case(ctx, 6, [4, 4, 3], "none", True, "")
 
 
 @suite.check("train_epoch")
-def train_epoch_per_example_losses(ctx: Context) -> None:
-    """train_epoch also works with a loss that returns one value per example"""
-    check_train_epoch_case(ctx, 6, [4, 4, 3], "none", True, "")
+def train_epoch_mean_loss(ctx: Context) -> None:
+    """train_epoch also works with a loss that already returns the batch mean"""
+    check_train_epoch_case(ctx, 5, [4, 4, 3], "mean", True, "")
 
 
 @suite.check("train_epoch/threshold")
