@@ -27,6 +27,7 @@ class TestResult:
     output: str
     kind: str
     hidden: bool
+    uses: tuple[str, ...] = ()
 
 
 @dataclass
@@ -112,6 +113,7 @@ def grade(
                     output=outcome.output,
                     kind=outcome.kind,
                     hidden=test.hidden,
+                    uses=suite.definition(test.id).needs,
                 )
             )
     finally:

@@ -52,6 +52,7 @@ def gradescope(report: GradeReport) -> dict[str, Any]:
                 "max_score": result.max_score,
                 "output": result.output,
                 "visibility": "after_published" if result.hidden else "visible",
+                "extra_data": {"test": result.test_id, "exercise": result.exercise, "uses": list(result.uses)},
             }
             for result in report.results
         ],

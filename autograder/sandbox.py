@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterator
 
 from autograder import wire
 from autograder.checking import LearnerError
-from autograder.course import Assignment
+from autograder.course import Assignment, course_root
 from autograder.guard import Forbidden, explain
 from autograder.learner_errors import cell_failed, from_description
 
@@ -75,6 +75,29 @@ class Limits:
 
     memory_bytes: int = 3 * 1024**3
     cell_timeout_s: float = 20.0
+
+
+def hidden_course_paths() -> list[str]:
+    """Instructor folders the learner's process must not see."""
+    try:
+        root = course_root()
+    except Exception:  # noqa: BLE001 - no course here: nothing to hide
+        return []
+    return [str(root / name) for name in ("solutions", "submitted", "autograded", "feedback", "source")]
+
+
+def read_only_paths() -> list[str]:
+    """What the learner's process may read but never change: the course (and
+    with it this package), the Python installation and its packages."""
+    paths = {sys.prefix, sys.base_prefix, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))}
+    try:
+        paths.add(str(course_root()))
+    except Exception:  # noqa: BLE001
+        pass
+    import torch
+
+    paths.add(os.path.dirname(os.path.dirname(torch.__file__)))
+    return sorted(paths)
 
 
 def _scenario_name(scenario: Callable[..., Any]) -> str:
@@ -149,6 +172,7 @@ class Sandbox:
     seed: int = 0
     fatal: dict[int, str] = field(default_factory=dict)  # step -> why it was skipped
     cell_errors: dict[str, dict[str, Any]] = field(default_factory=dict)
+    timed_out: set[str] = field(default_factory=set)  # exercises that ran out of time in a test
 
     def __post_init__(self) -> None:
         self._scratch = tempfile.TemporaryDirectory(prefix="dlworkbook-grade-")
@@ -197,6 +221,8 @@ class Sandbox:
             "log_path": os.path.join(workdir, "output.log"),
             "workdir": workdir,
             "seed": self.seed,
+            "hidden_paths": hidden_course_paths(),
+            "read_only_paths": read_only_paths(),
         }
 
     def _start(self) -> LearnerProcess:
@@ -256,6 +282,9 @@ class RemoteRun:
             reason = self.sandbox.fatal_reason(exercise)
             if reason:
                 raise cell_failed(exercise, reason)
+            if exercise in self.sandbox.timed_out:
+                # It hung in an earlier test: don't spend another budget finding that out again.
+                raise LearnerError("timeout", f"not run: {exercise} did not finish in an earlier test (see above)")
         request = {
             "op": "call",
             "scenario": _scenario_name(scenario),
@@ -270,6 +299,7 @@ class RemoteRun:
             raise self.dead from None
         if reply is None:
             self.process.kill()
+            self.sandbox.timed_out.add(self.subject)
             self.dead = LearnerError(
                 "timeout",
                 f"{self.subject} did not finish within {self.timeout_s:.0f} s (an endless loop, or far too slow?)",

@@ -12,7 +12,6 @@ import builtins
 import importlib
 import linecache
 import os
-import resource
 import sys
 import traceback
 import warnings
@@ -23,6 +22,7 @@ import torch
 
 import autograder.scenarios  # noqa: F401 - preloaded so forks start warm
 from autograder import wire
+from autograder.confine import confine
 from autograder.guard import CallTracer, Forbidden
 from autograder.notebook import python_source
 from autograder.scenarios import Learner, LearnerMissing
@@ -56,30 +56,12 @@ _preload_checks()
 _warm_up()
 
 
-def _virtual_memory_bytes() -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmSize:"):
-                return int(line.split()[1]) * 1024
-    return 0
-
-
-def _confine(plan: dict[str, Any]) -> None:
-    os.setsid()
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)
-    log = os.open(plan["log_path"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.dup2(log, 1)
-    os.dup2(log, 2)
-    os.chdir(plan["workdir"])
-    limit = _virtual_memory_bytes() + int(plan["memory_bytes"])
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    file_limit = 256 * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_FSIZE, (file_limit, file_limit))
+def _confine(plan: dict[str, Any]) -> list[str]:
+    achieved = confine(plan)
     torch.set_num_threads(1)
     torch.manual_seed(plan.get("seed", 0))
     os.environ["MPLBACKEND"] = "Agg"
+    return achieved
 
 
 def describe_error(error: BaseException) -> dict[str, Any]:
@@ -156,10 +138,10 @@ def _answer(conn: Connection, request: dict[str, Any], learner: Learner) -> None
 
 def serve(conn: Connection, plan: dict[str, Any]) -> None:
     """Entry point of the learner's process."""
-    _confine(plan)
+    achieved = _confine(plan)
     namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
     _run_steps(conn, plan, namespace)
-    _send(conn, {"event": "ready"})
+    _send(conn, {"event": "ready", "confinement": achieved})
     learner = Learner(namespace)
     while True:
         try:
