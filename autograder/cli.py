@@ -44,11 +44,17 @@ def _grade(args: argparse.Namespace) -> int:
     if args.json and len(args.notebooks) > 1:
         print("error: --json takes one notebook; use --json-dir for several", file=sys.stderr)
         return EXIT_BAD_INPUT
-    from autograder import grading, report
+    from autograder.course import open_submission
 
     status = 0
     for notebook in args.notebooks:
         try:
+            open_submission(notebook, from_source=not args.public_only)  # fail fast, before importing torch
+            from autograder.zygote import ZygoteClient
+
+            ZygoteClient.shared()  # warms up (imports torch) while this process does the same
+            from autograder import grading, report
+
             result = grading.grade(notebook, args.exercise or None, args.seed, hidden=not args.public_only)
         except NotebookError as error:
             print(f"error: {error}", file=sys.stderr)

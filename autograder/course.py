@@ -9,9 +9,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
-
-from autograder.notebook import NotebookError, code_cells, read_notebook
+from autograder.notebook import Notebook, NotebookError, answer_sources, assignment_id, code_cells, read_notebook
 
 COURSE_ENV = "DLWORKBOOK_COURSE"
 
@@ -89,7 +87,7 @@ def load_assignment(assignment_id: str) -> Assignment:
     return parse_assignment(read_notebook(path), assignment_id, path)
 
 
-def parse_assignment(notebook: nbformat.NotebookNode, assignment_id: str, path: Path) -> Assignment:
+def parse_assignment(notebook: Notebook, assignment_id: str, path: Path) -> Assignment:
     """Exercises, tests and setup steps of a notebook: the source for
     grading, or a learner's own copy of the release for a self-check."""
     exercises: list[str] = []
@@ -110,3 +108,29 @@ def parse_assignment(notebook: nbformat.NotebookNode, assignment_id: str, path: 
 def hidden_checks_path(assignment_id: str) -> Path:
     """Hidden checks live beside the source notebook, never in the release."""
     return course_root() / "solutions" / assignment_id / "hidden_checks.py"
+
+
+def open_submission(path: str | Path, from_source: bool = True) -> tuple[Assignment, dict[str, str]]:
+    """The assignment a notebook belongs to and its answers; NotebookError
+    (one line) if it is unreadable, unknown or has lost an answer cell.
+
+    Grading takes the tests, points and setup code from the instructor's
+    source notebook (`from_source`); a learner's self-check, which has no
+    source, takes them from the notebook itself."""
+    notebook = read_notebook(path)
+    identity = assignment_id(notebook, path)
+    if from_source:
+        assignment = load_assignment(identity)
+    else:
+        assignment = parse_assignment(notebook, identity, Path(path))
+        if not assignment.tests:
+            raise NotebookError(f"{path}: has no test cells of assignment {identity} (start again from the release)")
+    answers = answer_sources(notebook)
+    missing = [exercise for exercise in assignment.exercises if exercise not in answers]
+    if missing:
+        names = ", ".join(missing)
+        raise NotebookError(
+            f"{path}: the answer cell for {names} is missing (grade_id {names}); "
+            "copy it back from the released notebook, keeping its metadata"
+        )
+    return assignment, answers

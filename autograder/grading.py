@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.checking import Context, Outcome, execute
-from autograder.course import Assignment, TestSpec, load_assignment, parse_assignment
+from autograder.course import TestSpec, open_submission
 from autograder.guard import scan_source
-from autograder.notebook import NotebookError, answer_sources, assignment_id, read_notebook
+from autograder.notebook import NotebookError
 from autograder.reference import load_reference
 from autograder.sandbox import Limits, Sandbox
 from autograder.suites import load_suite
@@ -51,32 +51,6 @@ class GradeReport:
             got, most = totals.get(result.exercise, (0.0, 0.0))
             totals[result.exercise] = (got + result.score, most + result.max_score)
         return totals
-
-
-def open_submission(path: str | Path, from_source: bool = True) -> tuple[Assignment, dict[str, str]]:
-    """The assignment a notebook belongs to and its answers; NotebookError
-    (one line) if it is unreadable, unknown or has lost an answer cell.
-
-    Grading takes the tests, points and setup code from the instructor's
-    source notebook (`from_source`); a learner's self-check, which has no
-    source, takes them from the notebook itself."""
-    notebook = read_notebook(path)
-    identity = assignment_id(notebook, path)
-    if from_source:
-        assignment = load_assignment(identity)
-    else:
-        assignment = parse_assignment(notebook, identity, Path(path))
-        if not assignment.tests:
-            raise NotebookError(f"{path}: has no test cells of assignment {identity} (start again from the release)")
-    answers = answer_sources(notebook)
-    missing = [exercise for exercise in assignment.exercises if exercise not in answers]
-    if missing:
-        names = ", ".join(missing)
-        raise NotebookError(
-            f"{path}: the answer cell for {names} is missing (grade_id {names}); "
-            "copy it back from the released notebook, keeping its metadata"
-        )
-    return assignment, answers
 
 
 def grade(

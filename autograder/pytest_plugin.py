@@ -27,7 +27,7 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 
 class NotebookFile(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
-        from autograder.grading import open_submission
+        from autograder.course import open_submission
         from autograder.notebook import NotebookError
 
         try:

@@ -24,50 +24,9 @@ from typing import Any, Callable, Iterator
 from autograder import wire
 from autograder.checking import LearnerError
 from autograder.course import Assignment, course_root
+from autograder.zygote import ZygoteClient
 from autograder.guard import Forbidden, explain
 from autograder.learner_errors import cell_failed, from_description
-
-class ZygoteClient:
-    """The grader's handle on its warm fork server (see autograder.zygote)."""
-
-    _shared: "ZygoteClient | None" = None
-
-    def __init__(self) -> None:
-        self.control, theirs = socket.socketpair()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "autograder.zygote", str(theirs.fileno())],
-            pass_fds=(theirs.fileno(),),
-            stdin=subprocess.DEVNULL,
-        )
-        theirs.close()
-        self.replies = self.control.makefile("rb")
-
-    @classmethod
-    def shared(cls) -> "ZygoteClient":
-        """One server per grading process, restarted if it died."""
-        if cls._shared is None or cls._shared.process.poll() is not None:
-            cls._shared = cls()
-        return cls._shared
-
-    def _ask(self, message: dict[str, Any], fds: list[int] | None = None) -> dict[str, Any]:
-        payload = json.dumps(message).encode()
-        socket.send_fds(self.control, [payload], fds or [])
-        line = self.replies.readline()
-        if not line:
-            raise RuntimeError("the learner-process server stopped")
-        return json.loads(line)
-
-    def fork(self, plan: dict[str, Any]) -> tuple[int, Connection]:
-        ours, theirs = socket.socketpair()
-        try:
-            pid = self._ask({"op": "fork", "plan": plan}, [theirs.fileno()])["pid"]
-        finally:
-            theirs.close()
-        return pid, Connection(ours.detach())
-
-    def status(self, pid: int) -> int | None:
-        return self._ask({"op": "status", "pid": pid})["status"]
-
 
 @dataclass(frozen=True)
 class Limits:

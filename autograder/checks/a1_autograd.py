@@ -34,7 +34,7 @@ import torch
 from torch.overrides import TorchFunctionMode
 
 from autograder.checking import CheckFailed, Context, Suite
-from autograder.compare import close, expect_tensor, shape_of, worst_element
+from autograder.compare import expect_tensor, shape_of, tolerance, worst_element
 from autograder.guard import Forbidden
 from autograder.scenarios import Learner, describe, make_noncontiguous
 
@@ -496,6 +496,15 @@ def value_graphs_trace(learner: Learner, graphs: list[list[Any]]) -> list[dict[s
         result["leaf_writes"] = [writes.get(i, 0) for i in leaf_ids]
         results.append(result)
     return results
+
+
+def value_accumulation_trace(learner: Learner) -> list[Any]:
+    """Two backward() calls on different outputs that share the leaves a, b."""
+    Value = learner["Value"]
+    a, b = Value(1.5), Value(0.0)
+    (a * b).backward()
+    (a + b).backward()
+    return [_plain_number(a.grad), _plain_number(b.grad)]
 
 
 def value_oracle(leaves: list[float], ops: list[list[Any]]) -> tuple[list[float], list[float]]:
@@ -972,15 +981,9 @@ def check_sigmoid_case(ctx: Context, x: torch.Tensor, label: str, noncontiguous:
     (torch.sigmoid(reference) * grad_output).sum().backward()
     grad_hint = None
     if isinstance(result["grad"], torch.Tensor) and result["grad"].shape == x.shape:
-        if not torch.allclose(result["grad"].to(x.dtype), reference.grad, *_tolerance(x.dtype)):
+        if not torch.allclose(result["grad"].to(x.dtype), reference.grad, *tolerance(x.dtype)):
             grad_hint = diagnose_sigmoid_gradient(result["grad"], x, grad_output)
     expect_tensor(result["grad"], reference.grad, f"gradient of {what} (random grad_output)", grad_hint)
-
-
-def _tolerance(dtype: torch.dtype) -> tuple[float, float]:
-    from autograder.compare import tolerance
-
-    return tolerance(dtype)
 
 
 def check_sigmoid_gradcheck(ctx: Context, x: torch.Tensor, label: str) -> None:
