@@ -41,6 +41,18 @@ c.GenerateFeedback.preprocessors = [
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 
+# Autograde runs only setup, answer and test cells, like the CLI grader:
+# lesson demos (training runs, plots) and a learner's scratch cells are
+# tagged skip-execution after nbgrader's own sanitizers.
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+    "autograder.nbgrader_support.SkipUngradedCells",
+]
+
 # Seconds a cell may run during autograde (nbgrader's default is 30; torch
 # cells on a small shared CPU need more). nbgrader's Execute subclasses
 # nbconvert's ExecutePreprocessor, so either class name configures it.

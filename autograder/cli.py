@@ -26,6 +26,11 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--seed", type=int, default=None, help="seed for the hidden checks' random inputs")
     grade.add_argument("--public-only", action="store_true", help="run only the public checks (self-check)")
     grade.add_argument("--quiet", action="store_true", help="print the score table without failure details")
+    demo = verbs.add_parser("demo", help="release, then grade the bundled sample class with nbgrader and the CLI grader")
+    demo.add_argument("--assignment", action="append", default=[], metavar="ID", help="only this assignment (repeatable)")
+    demo.add_argument("--work", metavar="DIR", help="where to build the class (default: a new temporary folder)")
+    release = verbs.add_parser("release", help="regenerate assignments/ from solutions/ with nbgrader")
+    release.add_argument("assignment", nargs="*", help="assignment ids (default: all)")
     return parser
 
 
@@ -33,6 +38,16 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.verb == "grade":
         return _grade(args)
+    if args.verb == "demo":
+        from autograder import demo
+
+        return 0 if demo.run(args.assignment or None, args.work) else 1
+    if args.verb == "release":
+        from autograder import nbgrader_support
+        from autograder.course import course_root, known_assignments
+
+        nbgrader_support.release(args.assignment or known_assignments(), course_root())
+        return 0
     return EXIT_BAD_INPUT  # pragma: no cover - argparse enforces the verbs
 
 

@@ -298,6 +298,35 @@ class StripHiddenTests(Preprocessor):
         return cell, resources
 
 
+SKIP_TAG = "skip-execution"  # nbclient's NotebookClient.skip_cells_with_tag
+
+
+def is_run_when_grading(cell: NotebookNode) -> bool:
+    """Setup, answer and test cells run when a notebook is graded; lesson
+    demos and the learner's own scratch cells do not (as in the CLI grader)."""
+    grading = cell.get("metadata", {}).get("nbgrader", {})
+    return isinstance(grading, dict) and any(grading.get(key) for key in ("grade", "solution", "locked"))
+
+
+class SkipUngradedCells(Preprocessor):
+    """Autograde sanitizer: tag every code cell that is not a setup, answer
+    or test cell with `skip-execution`, so nbgrader runs exactly the cells
+    `python -m autograder grade` runs (demo training loops stay out of the
+    grading time, and a learner's scratch cell cannot break the run).
+    Registered in nbgrader_config.py after nbgrader's own sanitizers."""
+
+    enabled = Bool(True, help="Whether autograde skips ungraded code cells").tag(config=True)
+
+    def preprocess_cell(
+        self, cell: NotebookNode, resources: ResourcesDict, index: int
+    ) -> tuple[NotebookNode, ResourcesDict]:
+        if cell.get("cell_type") == "code" and not is_run_when_grading(cell):
+            tags = list(cell.setdefault("metadata", {}).get("tags", []))
+            if SKIP_TAG not in tags:
+                cell["metadata"]["tags"] = tags + [SKIP_TAG]
+        return cell, resources
+
+
 def generate_feedback(course_root: Path, assignment_id: str, student: str | None = None) -> list[Path]:
     """Run `nbgrader generate_feedback --force` (hidden tests stripped by
     StripHiddenTests) for the class or one student; return the HTML files,

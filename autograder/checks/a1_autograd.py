@@ -644,7 +644,8 @@ def check_value_graphs(ctx: Context, graphs: list[tuple[str, list[float], list[l
         judge_value_graph(result, leaves, ops, label, hint)
 
 
-# Each operation alone, then followed by `* 2.5` (the chain rule).
+# Each operation alone, then followed by `* 2.5` (the chain rule). In the order
+# the lesson builds them: unary -, a - b and a / b are usually written with +, * and **.
 SINGLE_OPS: list[tuple[str, list[float], list[Any]]] = [
     ("a + b", [1.5, -0.5], ["vv", "+", 0, 1]),
     ("a * b", [1.5, -0.5], ["vv", "*", 0, 1]),
@@ -652,6 +653,10 @@ SINGLE_OPS: list[tuple[str, list[float], list[Any]]] = [
     ("a * 3", [1.5], ["vc", "*", 0, 3]),
     ("2 + a", [1.5], ["cv", "+", 2, 0]),
     ("3 * a", [1.5], ["cv", "*", 3, 0]),
+    ("a ** 3", [1.5], ["pow", 0, 3]),
+    ("a ** -2", [1.5], ["pow", 0, -2]),
+    ("a ** 0.5", [1.5], ["pow", 0, 0.5]),
+    ("a ** -1.5", [1.5], ["pow", 0, -1.5]),
     ("-a", [1.5], ["neg", 0]),
     ("a - b", [1.5, -0.5], ["vv", "-", 0, 1]),
     ("a - 2", [1.5], ["vc", "-", 0, 2]),
@@ -659,10 +664,6 @@ SINGLE_OPS: list[tuple[str, list[float], list[Any]]] = [
     ("a / b", [1.5, -0.5], ["vv", "/", 0, 1]),
     ("a / 4", [1.5], ["vc", "/", 0, 4]),
     ("2 / a", [1.5], ["cv", "/", 2, 0]),
-    ("a ** 3", [1.5], ["pow", 0, 3]),
-    ("a ** -2", [1.5], ["pow", 0, -2]),
-    ("a ** 0.5", [1.5], ["pow", 0, 0.5]),
-    ("a ** -1.5", [1.5], ["pow", 0, -1.5]),
     ("a.relu() for a > 0", [1.5], ["relu", 0]),
     ("a.relu() for a < 0", [-0.5], ["relu", 0]),
     ("a.tanh()", [0.7], ["tanh", 0]),

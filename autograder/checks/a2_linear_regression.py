@@ -277,8 +277,15 @@ def synthetic_data_trace(learner: Learner, w: torch.Tensor, b: float, num_exampl
     generator = _generator(gen_seed)
     generator_before = generator.get_state() if generator is not None else None
     state = _RandomState()
-    out = function(w, b, num_examples, generator=generator)
+    try:
+        out = function(w, b, num_examples, generator=generator)
+    except RuntimeError as raised:  # X drawn in the default dtype, then X @ w of another dtype
+        message = str(raised)
+        if "dtype" not in message and "scalar type" not in message:
+            raise
+        return {"dtype_error": message.splitlines()[0]}
     result: dict[str, Any] = {
+        "dtype_error": None,
         "out": out,
         "touched": state.touched() if generator is not None else [],
         "generator_used": generator is not None and not torch.equal(generator_before, generator.get_state()),
@@ -473,6 +480,8 @@ def check_synthetic_data_case(ctx: Context, w: torch.Tensor, b: float, n: int, g
     gen_text = f"a generator seeded {gen_seed}" if gen_seed is not None else "no generator"
     what = f"synthetic_data(w, b={b:g}, num_examples={n}, {gen_text}) for w of {shape_of(w)}{label}"
     result = ctx.run(synthetic_data_trace, w, b, n, gen_seed, global_seed)
+    if result["dtype_error"]:
+        raise CheckFailed(f"{what}: it raised RuntimeError: {result['dtype_error']}", HINT_SD_DTYPE)
     X, y = _pair(result["out"], what, "(X, y)", "return X, y")
     d = len(w)
     if not isinstance(X, torch.Tensor) or not isinstance(y, torch.Tensor):

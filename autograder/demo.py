@@ -1,0 +1,149 @@
+"""The main job: release the assignments, grade a small bundled class with
+nbgrader's gradebook and with the isolated CLI grader, print the class's
+score table with both verdicts side by side.
+
+The class is built, not stored: for each assignment, the reference answers,
+the untouched release, and three learners each carrying classic bugs taken
+from the maintainers' catalogue (tests/catalogue/<id>.py), so it can never
+drift from the checks it exercises.
+"""
+from __future__ import annotations
+
+import importlib
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from autograder.course import course_root, known_assignments, load_assignment
+from autograder.notebook import read_notebook
+
+LEARNERS = ("ada", "grace", "alan")
+
+
+def _answers_from_source(assignment_id: str) -> dict[str, str]:
+    from autograder.notebook import answer_sources
+
+    markers = ("### BEGIN SOLUTION", "### END SOLUTION")
+    return {
+        grade_id: "\n".join(line for line in source.splitlines() if line.strip() not in markers)
+        for grade_id, source in answer_sources(read_notebook(load_assignment(assignment_id).source_path)).items()
+    }
+
+
+def _wrong_variants(assignment_id: str) -> dict[str, list[tuple[str, str]]]:
+    """exercise -> [(variant name, source)] of catalogued bugs, if any."""
+    try:
+        module = importlib.import_module(f"tests.catalogue.{assignment_id}")
+    except ImportError:
+        return {}
+    found: dict[str, list[tuple[str, str]]] = {}
+    for variant in module.VARIANTS:
+        if not variant.correct:
+            found.setdefault(variant.exercise, []).append((variant.name, variant.source))
+    return found
+
+
+def _write_with_answers(release: Path, answers: dict[str, str], target: Path) -> Path:
+    import json
+
+    notebook = json.loads(release.read_text(encoding="utf-8"))
+    for cell in notebook["cells"]:
+        grading = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.get("cell_type") == "code" and grading.get("solution") and grading.get("grade_id") in answers:
+            cell["source"] = answers[grading["grade_id"]]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return target
+
+
+def sample_class(assignment_id: str, release: Path, folder: Path) -> tuple[dict[str, Path], dict[str, list[str]]]:
+    """student -> notebook, and student -> the bugs they carry."""
+    reference = _answers_from_source(assignment_id)
+    exercises = list(load_assignment(assignment_id).exercises)
+    wrong = _wrong_variants(assignment_id)
+    notebooks = {
+        "reference": _write_with_answers(release, reference, folder / "reference.ipynb"),
+        "untouched": _write_with_answers(release, {}, folder / "untouched.ipynb"),
+    }
+    bugs: dict[str, list[str]] = {"reference": [], "untouched": ["every answer still raises NotImplementedError"]}
+    if wrong:
+        for index, learner in enumerate(LEARNERS):
+            answers = dict(reference)
+            bugs[learner] = []
+            for exercise in exercises[index :: len(LEARNERS)]:
+                variants = wrong.get(exercise, [])
+                if variants:
+                    name, source = variants[index % len(variants)]
+                    answers[exercise] = source
+                    bugs[learner].append(f"{exercise}: {name}")
+            notebooks[learner] = _write_with_answers(release, answers, folder / f"{learner}.ipynb")
+    return notebooks, bugs
+
+
+def _course_copy(root: Path, work: Path) -> Path:
+    """A scratch nbgrader course: the sources, the config, nothing else."""
+    course = work / "course"
+    shutil.copytree(root / "solutions", course / "solutions", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(root / "nbgrader_config.py", course / "nbgrader_config.py")
+    return course
+
+
+def run(assignments: list[str] | None = None, work: Path | None = None, seed: int = 2024) -> bool:
+    """Release, grade the sample class both ways, print the tables; True
+    when nbgrader and the CLI grader agree on every exercise of every learner."""
+    import os
+
+    from autograder import grading, nbgrader_support
+
+    root = course_root()
+    assignments = assignments or known_assignments()
+    work = Path(work or tempfile.mkdtemp(prefix="dlworkbook-class-"))
+    course = _course_copy(root, work)
+    os.environ["DLWORKBOOK_COURSE"] = str(course)  # nbgrader's kernels find the hidden checks here
+    agree = True
+    for assignment_id in assignments:
+        started = time.monotonic()
+        nbgrader_support.release(assignment_id, course)
+        release = course / "assignments" / assignment_id / f"{assignment_id}.ipynb"
+        notebooks, bugs = sample_class(assignment_id, release, work / "class" / assignment_id)
+        by_cell = nbgrader_support.grade_class(course, assignment_id, notebooks)
+        spec = load_assignment(assignment_id)
+        nbgrader_scores = {
+            student: {ex: sum(cells.get(t.grade_id, 0.0) for t in spec.tests_for(ex)) for ex in spec.exercises}
+            for student, cells in by_cell.items()
+        }
+        cli_scores = {}
+        for student, path in notebooks.items():
+            report = grading.grade(path, seed=seed)
+            cli_scores[student] = {ex: got for ex, (got, _) in report.by_exercise().items()}
+        agree &= _print_table(assignment_id, spec, nbgrader_scores, cli_scores, bugs, time.monotonic() - started)
+    print(f"class graded in {work}: nbgrader's gradebook is {course / 'gradebook.db'}")
+    print("nbgrader and the isolated grader agree on every exercise." if agree else
+          "MISMATCH between nbgrader and the isolated grader (marked ≠ above).")
+    return agree
+
+
+def _print_table(assignment_id: str, spec, nbgrader_scores, cli_scores, bugs, seconds: float) -> bool:  # noqa: ANN001
+    width = max(len(ex) for ex in spec.exercises) + 2
+    print(f"\n{assignment_id}: score per exercise, nbgrader / isolated grader ({seconds:.0f} s)")
+    header = "student".ljust(11) + "".join(ex.rjust(max(width, 9)) for ex in spec.exercises) + "total".rjust(12)
+    print(header)
+    print("-" * len(header))
+    agree = True
+    for student in nbgrader_scores:
+        row = student.ljust(11)
+        total_nb = total_cli = 0.0
+        for exercise in spec.exercises:
+            a, b = nbgrader_scores[student][exercise], cli_scores[student].get(exercise, 0.0)
+            total_nb, total_cli = total_nb + a, total_cli + b
+            mark = "" if a == b else "≠"
+            agree &= a == b
+            row += f"{a:g}/{b:g}{mark}".rjust(max(width, 9))
+        most = sum(spec.max_score(ex) for ex in spec.exercises)
+        row += f"{total_nb:g}/{total_cli:g} of {most:g}".rjust(12)
+        print(row)
+    for student, carried in bugs.items():
+        if student not in ("reference", "untouched") and carried:
+            print(f"  {student}: " + "; ".join(carried))
+    return agree
