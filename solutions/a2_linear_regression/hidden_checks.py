@@ -151,7 +151,7 @@ def train_linreg_global_rng(ctx: Context) -> None:
 
 @suite.check("train_linreg/hidden")
 def train_linreg_recovers_on_new_data(ctx: Context) -> None:
-    """train_linreg recovers true_w and true_b within 0.02 on fresh data"""
+    """train_linreg recovers true_w and true_b within 0.01 on fresh data"""
     check_train_linreg_recovery(ctx, 1 + ctx.seed % 997, 2000 + ctx.seed % 991, f" (seed {ctx.seed})")
 
 
@@ -178,6 +178,6 @@ def train_concise_matches_reference(ctx: Context) -> None:
 
 @suite.check("train_concise/hidden")
 def train_concise_recovers_on_new_data(ctx: Context) -> None:
-    """train_concise recovers true_w and true_b within 0.02 on fresh data"""
+    """train_concise recovers true_w and true_b within 0.01 on fresh data"""
     check_train_concise_recovery(ctx, 1 + ctx.seed % 997, 2000 + ctx.seed % 991, f" (seed {ctx.seed})")
 

@@ -118,7 +118,7 @@ def numerical_grad(f, x, eps=1e-6):
         grad.view(-1)[i] = (float(f(x)) - fx) / eps
         x.view(-1)[i] = old
     return grad
-''', bug="central differences"),
+''', bug="one-sided"),
     Variant("numerical_grad", "ng_backward_difference", '''
 import itertools
 
@@ -171,7 +171,7 @@ def numerical_grad(f, x, eps=1e-6):
         flat_x[i] = old
         flat_grad[i] = (f_plus - f_minus) / (2 * eps)
     return grad
-''', bug="non-contiguous"),
+''', bug="is a copy"),
     Variant("numerical_grad", "ng_eps_too_large", '''
 def numerical_grad(f, x, eps=1e-2):
     x = x.detach().clone(memory_format=torch.contiguous_format)
@@ -185,7 +185,7 @@ def numerical_grad(f, x, eps=1e-2):
         x.view(-1)[i] = old
         grad.view(-1)[i] = (f_plus - f_minus) / (2 * eps)
     return grad
-''', bug="not eps"),
+''', bug="your step is"),
     Variant("numerical_grad", "ng_returns_list", '''
 def numerical_grad(f, x, eps=1e-6):
     x = x.detach().clone(memory_format=torch.contiguous_format)
@@ -213,7 +213,7 @@ def numerical_grad(f, x, eps=1e-6):
         x.view(-1)[i] = old
         grad.view(-1)[i] = (f_plus - f_minus) / (2 * eps)
     return grad
-''', bug="dtype"),
+''', bug="too few digits"),
     Variant("numerical_grad", "ng_forgets_two", '''
 def numerical_grad(f, x, eps=1e-6):
     x = x.detach().clone(memory_format=torch.contiguous_format)
@@ -227,7 +227,7 @@ def numerical_grad(f, x, eps=1e-6):
         x.view(-1)[i] = old
         grad.view(-1)[i] = (f_plus - f_minus) / eps
     return grad
-''', bug="2 * eps"),
+''', bug="divide by 2 * eps"),
     Variant("numerical_grad", "ng_uses_autograd", '''
 def numerical_grad(f, x, eps=1e-6):
     x = x.detach().clone().requires_grad_(True)
@@ -265,7 +265,7 @@ def numerical_grad(f, x, eps=1e-6):
                                                                    "self.grad = out.grad\n            other.grad = out.grad")
             .replace("self.grad += other.data * out.grad\n            other.grad += self.data * out.grad",
                      "self.grad = other.data * out.grad\n            other.grad = self.data * out.grad"),
-            bug="accumulate"),
+            bug="use += in every backward rule"),
     Variant("Value", "value_naive_recursion", _value('''    def backward(self):
         topo, visited = [], set()
         def build(v):
@@ -284,7 +284,7 @@ def numerical_grad(f, x, eps=1e-6):
         self._backward()
         for child in self._prev:
             child.backward(_root=False)
-'''), bug="more than once"),
+'''), bug="visited a node more than once"),
     Variant("Value", "value_micrograd_set_prev_naive_recursion", _value("self._prev = tuple(_children)", "self._prev = set(_children)")
             .replace('''        topo, visited = [], set()
         def build(v):
@@ -303,7 +303,7 @@ def numerical_grad(f, x, eps=1e-6):
             v = stack.pop()
             v._backward()
             stack.extend(v._prev)
-'''), bug="more than once"),
+'''), bug="visited a node more than once"),
     Variant("Value", "value_wrong_pow_rule", _value("self.grad += p * self.data ** (p - 1) * out.grad",
                                                     "self.grad += p * self.data ** p * out.grad"), bug="a ** p"),
     Variant("Value", "value_rsub_sign", _value('''    def __rsub__(self, other):
@@ -317,13 +317,13 @@ def numerical_grad(f, x, eps=1e-6):
     Variant("Value", "value_rtruediv_swapped", _value("return other * self ** -1", "return self * other ** -1"),
             bug="__rtruediv__"),
     Variant("Value", "value_tanh_ignores_out_grad", _value("self.grad += (1 - t ** 2) * out.grad", "self.grad += 1 - t ** 2"),
-            bug="chain rule"),
+            bug="must multiply by out.grad"),
     Variant("Value", "value_no_number_wrapping", _value('''    def __add__(self, other):
         other = other if isinstance(other, Value) else Value(other)
 ''', '''    def __add__(self, other):
 '''), bug="wrap plain numbers"),
     Variant("Value", "value_relu_passes_everything", _value("self.grad += (out.data > 0) * out.grad", "self.grad += out.grad"),
-            bug="relu"),
+            bug="relu's backward"),
     Variant("Value", "value_uses_torch", _value("t = math.tanh(self.data)", "t = torch.tanh(torch.tensor(self.data)).item()"),
             bug="no credit"),
     Variant("Value", "value_local_grads_iterative_ok", '''
@@ -447,7 +447,7 @@ class Sigmoid(torch.autograd.Function):
         (x,) = ctx.saved_tensors
         e = torch.exp(-x)
         return grad_output * e / (1 + e) ** 2
-''', bug="overflows"),
+''', bug="the gradient overflows"),
     Variant("Sigmoid", "sigmoid_exp_ratio_nan", '''
 class Sigmoid(torch.autograd.Function):
     @staticmethod
@@ -488,7 +488,7 @@ class Sigmoid(torch.autograd.Function):
     def backward(ctx, grad_output):
         (s,) = ctx.saved_tensors
         return grad_output * s * (1 + s)
-''', bug="s * (1 - s)"),
+''', bug="the derivative of the sigmoid is"),
     Variant("Sigmoid", "sigmoid_forgets_grad_output", '''
 class Sigmoid(torch.autograd.Function):
     @staticmethod
@@ -502,7 +502,7 @@ class Sigmoid(torch.autograd.Function):
     def backward(ctx, grad_output):
         (s,) = ctx.saved_tensors
         return s * (1 - s)
-''', bug="grad_output"),
+''', bug="multiply by grad_output"),
     Variant("Sigmoid", "sigmoid_ctx_attribute", '''
 class Sigmoid(torch.autograd.Function):
     @staticmethod
@@ -515,7 +515,7 @@ class Sigmoid(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_output):
         return grad_output * ctx.s * (1 - ctx.s)
-''', bug="save_for_backward"),
+''', bug="not as ctx attributes"),
     Variant("Sigmoid", "sigmoid_autograd_in_backward", '''
 class Sigmoid(torch.autograd.Function):
     @staticmethod
@@ -533,7 +533,7 @@ class Sigmoid(torch.autograd.Function):
             s = torch.where(x >= 0, 1 / (1 + z), z / (1 + z))
             (grad,) = torch.autograd.grad(s, x, grad_output)
         return grad
-''', bug="inside backward"),
+''', bug="torch.autograd.grad inside backward"),
     Variant("Sigmoid", "sigmoid_torch_sigmoid", '''
 class Sigmoid(torch.autograd.Function):
     @staticmethod

@@ -143,7 +143,7 @@ def data_iter(batch_size, features, labels, generator=None):
     starts = torch.arange(0, num_examples, batch_size)
     for start in starts[torch.randperm(len(starts), generator=generator)].tolist():
         yield features[start: start + batch_size], labels[start: start + batch_size]
-''', bug="shuffle the examples"),
+''', bug="not only the order of fixed batches"),
     Variant("data_iter", "di_uses_dataloader", '''
 def data_iter(batch_size, features, labels, generator=None):
     dataset = torch.utils.data.TensorDataset(features, labels)

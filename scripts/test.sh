@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Install if needed, then run the project's test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh
+export PATH="$PWD/.venv/bin:$PATH" OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+exec python -m pytest "$@"
