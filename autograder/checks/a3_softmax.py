@@ -468,6 +468,8 @@ suite.test("accuracy")
 suite.test("Flatten")
 suite.test("evaluate_accuracy")
 suite.test("train_epoch")
+# Calibrated by scripts/calibrate_a3_softmax.py (reference, 30 seeds): test accuracy
+# min 0.9333, mean 0.9392, max 0.9472; at most 0.17 CPU s per run. Margin 0.033.
 THRESHOLD = {"accuracy": 0.90, "num_epochs": 10, "lr": 0.5, "batch_size": 64, "cpu_budget_s": 60.0}
 suite.test(
     "train_epoch/threshold",
