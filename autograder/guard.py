@@ -35,10 +35,12 @@ class Forbidden:
     names: tuple[str, ...] = ()  # attribute / imported names the source may not mention
     whole_modules: tuple[str, ...] = field(default=())  # modules the source may not import: "torch"
     any_torch: bool = False  # every torch call is forbidden (a1's Value: pure Python)
+    python_functions: tuple[str, ...] = ()  # plain Python functions, wrapped where they live: "torch.optim.adam.adam"
 
     def as_data(self) -> dict[str, list[str]]:
         data: dict[str, Any] = {key: list(getattr(self, key)) for key in
-                                ("shown", "functions", "aten", "modules", "names", "whole_modules")}
+                                ("shown", "functions", "aten", "modules", "names", "whole_modules",
+                                 "python_functions")}
         data["any_torch"] = self.any_torch
         return data
 
@@ -89,14 +91,24 @@ def _resolve(path: str) -> Any:
 
 
 class _FunctionTracer(TorchFunctionMode):
-    def __init__(self, forbidden: dict[Any, str], used: list[str], any_call: str | None = None) -> None:
+    def __init__(self, forbidden: dict[Any, str], used: list[str], any_call: str | None = None,
+                 aten: dict[str, str] | None = None) -> None:
         super().__init__()
         self.forbidden = forbidden
         self.used = used
         self.any_call = any_call
+        self.aten = aten or {}
 
     def __torch_function__(self, func, types, args=(), kwargs=None):  # noqa: ANN001 - torch's protocol
         name = self.forbidden.get(func)
+        if name is None and self.aten:
+            # torch.ops.aten.<op> calls arrive here as OpOverloads, before a
+            # CPU kernel may decompose them into ops the dispatch tracer sees.
+            packet = getattr(func, "overloadpacket", None)
+            if packet is None and type(func).__name__ == "OpOverloadPacket":
+                packet = func
+            if packet is not None:
+                name = self.aten.get(getattr(packet, "__name__", ""))
         if name is None and self.any_call is not None:
             name = f"{self.any_call}: torch ({getattr(func, '__name__', func)})"
         if name is not None and name not in self.used:
@@ -130,6 +142,7 @@ class CallTracer:
         self.functions: dict[Any, str] = {}
         self.aten: dict[str, str] = {}
         self.modules: list[tuple[type, str]] = []
+        self.python_functions: list[tuple[Any, str, str]] = []  # (module, attribute, label)
         self.any_call: str | None = None
         for exercise, rule in rules:
             if rule.any_torch:
@@ -141,21 +154,33 @@ class CallTracer:
                     continue  # absent in this torch version: nothing to trace
             for op in rule.aten:
                 self.aten[op] = f"{exercise}: {op} (torch.ops.aten.{op})"
+            for path in rule.python_functions:
+                module_path, _, attribute = path.rpartition(".")
+                try:
+                    module = importlib.import_module(module_path)
+                except ImportError:
+                    continue
+                if callable(getattr(module, attribute, None)):
+                    self.python_functions.append((module, attribute, f"{exercise}: {path}"))
             for path in rule.modules:
                 try:
                     self.modules.append((_resolve(path), f"{exercise}: {path}"))
                 except (ImportError, AttributeError):
                     continue
         self._modes: list[Any] = []
-        self._patched: list[tuple[type, str, Any]] = []
+        self._patched: list[tuple[Any, str, Any]] = []
 
     def __enter__(self) -> "CallTracer":
-        if self.functions or self.any_call:
-            self._modes.append(_FunctionTracer(self.functions, self.used, self.any_call))
+        if self.functions or self.any_call or self.aten:
+            self._modes.append(_FunctionTracer(self.functions, self.used, self.any_call, self.aten))
         if self.aten:
             self._modes.append(_DispatchTracer(self.aten, self.used))
         for mode in self._modes:
             mode.__enter__()
+        for module, attribute, name in self.python_functions:
+            original = getattr(module, attribute)
+            self._patched.append((module, attribute, original))
+            setattr(module, attribute, self._recording(original, name))
         for cls, name in self.modules:
             for method in ("__init__", "forward"):
                 original = cls.__dict__.get(method)

@@ -304,7 +304,11 @@ SKIP_TAG = "skip-execution"  # nbclient's NotebookClient.skip_cells_with_tag
 def is_run_when_grading(cell: NotebookNode) -> bool:
     """Setup, answer and test cells run when a notebook is graded; lesson
     demos and the learner's own scratch cells do not (as in the CLI grader)."""
-    grading = cell.get("metadata", {}).get("nbgrader", {})
+    meta = cell.get("metadata", {})
+    grading = meta.get("nbgrader", {})
+    ours = meta.get("dlworkbook", {})
+    if isinstance(ours, dict) and (ours.get("role") == "setup" or ours.get("test")):
+        return True
     return isinstance(grading, dict) and any(grading.get(key) for key in ("grade", "solution", "locked"))
 
 

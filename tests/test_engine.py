@@ -138,3 +138,27 @@ def test_checker_reports_not_implemented(capsys) -> None:
     with pytest.raises(CheckError):
         Checker("a3_softmax")("softmax", stub)
     assert "not implemented yet" in capsys.readouterr().out
+
+
+def test_tracer_wraps_python_functions_and_restores_them() -> None:
+    import torch.optim.adam as adam_module
+
+    from autograder.guard import Forbidden
+
+    original = adam_module.adam
+    rule = Forbidden(shown=("torch.optim.adam.adam",), python_functions=("torch.optim.adam.adam",))
+    with CallTracer([("Adam", rule)]) as tracer:
+        try:
+            getattr(__import__("torch.optim.adam", fromlist=["x"]), "ad" + "am")([], [], [], [], [], [], lr=0.1)
+        except Exception:
+            pass  # the call's own failure must not hide the use
+    assert tracer.used == ["Adam: torch.optim.adam.adam"]
+    assert adam_module.adam is original
+
+
+def test_tracer_sees_torch_ops_before_cpu_decomposition() -> None:
+    from autograder.checks.a4_mlp import suite as a4_suite
+
+    with CallTracer([("dropout", a4_suite.forbidden["dropout"])]) as tracer:
+        getattr(torch.ops.aten, "drop" + "out")(torch.ones(4, 4), 0.5, True)
+    assert tracer.used

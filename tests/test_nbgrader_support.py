@@ -237,7 +237,7 @@ def test_stderr_output_scores_zero(course: Path, graded: dict) -> None:
     even when nothing raised (nbgrader.utils.determine_grade)."""
     nb = nbformat.read(course / "autograded" / "good" / AID / f"{AID}.ipynb", as_version=4)
     cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "test_mul_stderr")
-    assert [o.get("name") for o in cell.outputs] == ["stderr"]
+    assert [o.get("name") for o in cell.outputs] == ["stderr"], cell.outputs
     assert not any(o.output_type == "error" for o in cell.outputs)
     assert graded["good"]["test_mul_stderr"] == 0.0
 
@@ -274,3 +274,14 @@ def test_feedback_hides_hidden_tests_and_their_tracebacks(course: Path, feedback
     assert "AssertionError: negative numbers" in feedback["bad"]
     assert "most recent call last" not in feedback["bad"]
     assert not (course / "feedback" / "bad" / AID / "hidden_checks.py").exists()
+
+
+def test_autograde_skips_demo_and_scratch_cells_only() -> None:
+    """SkipUngradedCells runs what `python -m autograder grade` runs:
+    setup, answer and test cells, and nothing else."""
+    notebook = toy_notebook()
+    notebook.cells.append(nbformat.v4.new_code_cell("train_for_ten_minutes()"))
+    processed, _ = support.SkipUngradedCells().preprocess(notebook, {})
+    skipped = [c.source for c in processed.cells
+               if c.cell_type == "code" and support.SKIP_TAG in c.metadata.get("tags", [])]
+    assert skipped == ["train_for_ten_minutes()"]

@@ -56,6 +56,11 @@ suite.forbid(
             "torch.func.jacrev", "torch.func.jacfwd", "torch.func.hessian", "torch.func.linearize",
         ),
         aten=("_make_dual", "_unpack_dual"),
+        python_functions=(
+            "torch.func.grad", "torch.func.grad_and_value", "torch.func.vjp", "torch.func.jvp", "torch.func.jacrev",
+            "torch.func.jacfwd", "torch.func.hessian", "torch.func.linearize", "torch.func.vmap",
+            "torch.autograd.forward_ad.make_dual", "torch.autograd.forward_ad.unpack_dual",
+        ),
         names=("backward", "autograd", "func", "functorch", "jacobian", "hessian", "vjp", "jvp", "vhp", "hvp",
                "jacrev", "jacfwd", "grad_and_value", "gradcheck", "forward_ad", "make_dual"),
         whole_modules=("torch.autograd", "torch.func", "functorch"),

@@ -10,18 +10,16 @@ implementation with probability below 1e-6.
 """
 from __future__ import annotations
 
-import contextlib
-import importlib
 import math
 import time
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from autograder.checking import CheckFailed, Context, LearnerError, Suite
-from autograder.compare import close, expect_number, expect_tensor, shape_of, worst_element
+from autograder.compare import close, expect_tensor, shape_of, worst_element
 from autograder.guard import Forbidden, explain
 from autograder.scenarios import Learner, call_with_grad, describe
 
@@ -70,7 +68,7 @@ suite.forbid(
 # The optimizers: the class, its functional form (torch.optim.adam.adam and
 # the kernels it dispatches to) and the fused ATen kernels. Plain Python
 # functions are invisible to the torch-level tracer, so the scenarios also
-# watch the functional forms themselves (see `_watch_functional`), and a
+# trace the functional forms themselves (Forbidden.python_functions), and a
 # scenario checks that the learner's class does not subclass torch's.
 _OPTIMIZER_FUNCTIONAL = {
     "SGDMomentum": (("torch.optim.sgd", ("sgd", "_single_tensor_sgd", "_multi_tensor_sgd", "_fused_sgd")),),
@@ -78,24 +76,33 @@ _OPTIMIZER_FUNCTIONAL = {
     "Adam": (("torch.optim.adam", ("adam", "_single_tensor_adam", "_multi_tensor_adam", "_fused_adam")),
              ("torch.optim.adamw", ("adamw",))),
 }
+
+
+def _functional(name: str) -> tuple[str, ...]:
+    return tuple(f"{module}.{attribute}" for module, attributes in _OPTIMIZER_FUNCTIONAL[name] for attribute in attributes)
+
+
 TORCH_OPTIMIZER = {"SGDMomentum": "SGD", "RMSprop": "RMSprop", "Adam": "Adam"}
 
 suite.forbid(
     "SGDMomentum",
-    Forbidden(shown=("torch.optim.SGD", "torch.optim.sgd.sgd (its functional form)", "subclassing torch.optim.SGD"),
+    Forbidden(python_functions=_functional("SGDMomentum"),
+              shown=("torch.optim.SGD", "torch.optim.sgd.sgd (its functional form)", "subclassing torch.optim.SGD"),
               functions=("torch._fused_sgd_",), aten=("_fused_sgd", "_fused_sgd_"), modules=("torch.optim.SGD",),
               names=("SGD", "sgd", "_single_tensor_sgd", "_multi_tensor_sgd", "_fused_sgd", "_fused_sgd_")),
 )
 suite.forbid(
     "RMSprop",
-    Forbidden(shown=("torch.optim.RMSprop", "torch.optim.rmsprop.rmsprop (its functional form)",
+    Forbidden(python_functions=_functional("RMSprop"),
+              shown=("torch.optim.RMSprop", "torch.optim.rmsprop.rmsprop (its functional form)",
                      "subclassing torch.optim.RMSprop"),
               modules=("torch.optim.RMSprop",),
               names=("RMSprop", "rmsprop", "_single_tensor_rmsprop", "_multi_tensor_rmsprop")),
 )
 suite.forbid(
     "Adam",
-    Forbidden(shown=("torch.optim.Adam", "torch.optim.AdamW", "torch.optim.adam.adam / adamw (their functional forms)",
+    Forbidden(python_functions=_functional("Adam"),
+              shown=("torch.optim.Adam", "torch.optim.AdamW", "torch.optim.adam.adam / adamw (their functional forms)",
                      "subclassing torch.optim.Adam"),
               functions=("torch._fused_adam_", "torch._fused_adamw_"),
               aten=("_fused_adam", "_fused_adam_", "_fused_adamw", "_fused_adamw_"),
@@ -767,35 +774,6 @@ def _state_snapshot(optimizer: Any, params: list[torch.Tensor]) -> list[dict[str
     return snapshot
 
 
-@contextlib.contextmanager
-def _watch_functional(name: str) -> Iterator[list[str]]:
-    """Record calls to torch's functional optimizer forms while the learner's
-    optimizer runs: `adam()` looks `_single_tensor_adam` up in its module at
-    call time, so wrapping the module attributes catches every path to it."""
-    used: list[str] = []
-    patched: list[tuple[Any, str, Any]] = []
-    for module_name, attributes in _OPTIMIZER_FUNCTIONAL.get(name, ()):
-        module = importlib.import_module(module_name)
-        for attribute in attributes:
-            original = getattr(module, attribute, None)
-            if original is None:
-                continue
-            label = f"{module_name}.{attribute}"
-
-            def wrapper(*args: Any, _original: Callable[..., Any] = original, _label: str = label, **kwargs: Any) -> Any:
-                if _label not in used:
-                    used.append(_label)
-                return _original(*args, **kwargs)
-
-            setattr(module, attribute, wrapper)
-            patched.append((module, attribute, original))
-    try:
-        yield used
-    finally:
-        for module, attribute, original in reversed(patched):
-            setattr(module, attribute, original)
-
-
 def run_optimizer(factory: Callable[[Any], Any], seed: int, dtype: torch.dtype, num_steps: int, use_closure: bool,
                   group_overrides: dict[str, Any] | None) -> dict[str, Any]:
     """Train OptimProblem(seed) for num_steps with the optimizer `factory`
@@ -841,13 +819,11 @@ def run_optimizer(factory: Callable[[Any], Any], seed: int, dtype: torch.dtype, 
 
 def optimizer_trace(learner: Learner, name: str, seed: int, dtype_name: str, kwargs: dict[str, Any], num_steps: int,
                     use_closure: bool, group_overrides: dict[str, Any] | None) -> dict[str, Any]:
-    """The learner's optimizer on OptimProblem, with torch's functional forms watched."""
+    """The learner's optimizer on OptimProblem (torch's functional forms are
+    traced through `Forbidden.python_functions`)."""
     cls = learner[name]
-    with _watch_functional(name) as used:
-        result = run_optimizer(lambda params: cls(params, **kwargs), seed, getattr(torch, dtype_name), num_steps,
-                               use_closure, group_overrides)
-    result["functional_used"] = used
-    return result
+    return run_optimizer(lambda params: cls(params, **kwargs), seed, getattr(torch, dtype_name), num_steps,
+                         use_closure, group_overrides)
 
 
 def optimizer_class_info(learner: Learner, name: str) -> dict[str, Any]:
@@ -1056,8 +1032,6 @@ def check_optimizer_case(ctx: Context, name: str, seed: int, dtype: torch.dtype,
         if "NoneType" in error.message and error.hint is None:
             error.hint = HINT_OPT_SKIP_NONE
         raise
-    if result.get("functional_used"):
-        raise LearnerError("forbidden", explain(name, suite.forbidden[name], result["functional_used"]))
     torch_name = f"torch.optim.{TORCH_OPTIMIZER[name]}"
     groups = f", first param group overriding {_describe_kwargs(group_overrides)}" if group_overrides else ""
     made = f"{name}(params, {_describe_kwargs(kwargs)})" if kwargs else f"{name}(params)"
@@ -1417,7 +1391,8 @@ def dropout_randomness(ctx: Context) -> None:
 def dropout_layer_train_and_eval(ctx: Context) -> None:
     """Dropout(0.3) drops like dropout in training mode and is the identity in eval mode
 
-    False-failure probability: 4 Hoeffding bounds of 1e-8, < 4e-8.
+    False-failure probability: 4 Hoeffding bounds of 1e-8, < 4e-8 (and two
+    independent masks of 60,000 elements coincide with probability < 1e-100).
     """
     X = _signed_input(torch.Generator().manual_seed(6), (300, 200))
     check_dropout_module(ctx, X, 0.3, "", DELTA)
@@ -1427,7 +1402,8 @@ def dropout_layer_train_and_eval(ctx: Context) -> None:
 def dropout_layer_default(ctx: Context) -> None:
     """Dropout() defaults to p = 0.5
 
-    False-failure probability: 4 Hoeffding bounds of 1e-8, < 4e-8.
+    False-failure probability: 4 Hoeffding bounds of 1e-8, < 4e-8 (and two
+    independent masks of 20,000 elements coincide with probability < 1e-100).
     """
     X = _signed_input(torch.Generator().manual_seed(7), (200, 100))
     check_dropout_module(ctx, X, None, "", DELTA)
@@ -1449,7 +1425,14 @@ def mlp_without_dropout(ctx: Context) -> None:
 
 @suite.check("MLP/threshold")
 def mlp_reaches_threshold(ctx: Context) -> None:
-    """the MLP trained on the digits reaches the accuracy threshold, deterministic in eval mode, within the CPU budget"""
+    """the MLP trained on the digits reaches the accuracy threshold, deterministic in eval mode, within the CPU budget
+
+    The threshold is calibrated (scripts/calibrate_a4_mlp.py; numbers beside
+    THRESHOLD): the reference never came within 0.03 of it in 100 seeds.
+    Dropout left on at evaluation costs only 0.3 to 2.5 points here, so the
+    eval-mode identity is checked exactly by the MLP and Dropout tests, and
+    eval-mode determinism here.
+    """
     from autograder.data import load_digits
 
     seed = ctx.seed % 1000
