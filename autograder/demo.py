@@ -16,19 +16,9 @@ import time
 from pathlib import Path
 
 from autograder.course import course_root, known_assignments, load_assignment
-from autograder.notebook import read_notebook
+from autograder.submissions import fill_answers, reference_answers
 
 LEARNERS = ("ada", "grace", "alan")
-
-
-def _answers_from_source(assignment_id: str) -> dict[str, str]:
-    from autograder.notebook import answer_sources
-
-    markers = ("### BEGIN SOLUTION", "### END SOLUTION")
-    return {
-        grade_id: "\n".join(line for line in source.splitlines() if line.strip() not in markers)
-        for grade_id, source in answer_sources(read_notebook(load_assignment(assignment_id).source_path)).items()
-    }
 
 
 def _wrong_variants(assignment_id: str) -> dict[str, list[tuple[str, str]]]:
@@ -44,27 +34,14 @@ def _wrong_variants(assignment_id: str) -> dict[str, list[tuple[str, str]]]:
     return found
 
 
-def _write_with_answers(release: Path, answers: dict[str, str], target: Path) -> Path:
-    import json
-
-    notebook = json.loads(release.read_text(encoding="utf-8"))
-    for cell in notebook["cells"]:
-        grading = cell.get("metadata", {}).get("nbgrader", {})
-        if cell.get("cell_type") == "code" and grading.get("solution") and grading.get("grade_id") in answers:
-            cell["source"] = answers[grading["grade_id"]]
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    return target
-
-
 def sample_class(assignment_id: str, release: Path, folder: Path) -> tuple[dict[str, Path], dict[str, list[str]]]:
     """student -> notebook, and student -> the bugs they carry."""
-    reference = _answers_from_source(assignment_id)
+    reference = reference_answers(assignment_id)
     exercises = list(load_assignment(assignment_id).exercises)
     wrong = _wrong_variants(assignment_id)
     notebooks = {
-        "reference": _write_with_answers(release, reference, folder / "reference.ipynb"),
-        "untouched": _write_with_answers(release, {}, folder / "untouched.ipynb"),
+        "reference": fill_answers(release, reference, folder / "reference.ipynb"),
+        "untouched": fill_answers(release, {}, folder / "untouched.ipynb"),
     }
     bugs: dict[str, list[str]] = {"reference": [], "untouched": ["every answer still raises NotImplementedError"]}
     if wrong:
@@ -77,7 +54,7 @@ def sample_class(assignment_id: str, release: Path, folder: Path) -> tuple[dict[
                     name, source = variants[index % len(variants)]
                     answers[exercise] = source
                     bugs[learner].append(f"{exercise}: {name}")
-            notebooks[learner] = _write_with_answers(release, answers, folder / f"{learner}.ipynb")
+            notebooks[learner] = fill_answers(release, answers, folder / f"{learner}.ipynb")
     return notebooks, bugs
 
 
