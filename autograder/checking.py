@@ -107,12 +107,14 @@ class Suite:
         self.tests: dict[str, TestDefinition] = {}
         self.forbidden: dict[str, Forbidden] = {}
 
-    def test(self, test_id: str, *, title: str = "", needs: tuple[str, ...] = (), timeout_s: float = 20.0) -> None:
-        """Declare a test's title, the learner names it needs and its time budget."""
+    def test(self, test_id: str, *, title: str = "", needs: tuple[str, ...] = (), timeout_s: float | None = None) -> None:
+        """Declare an extra test (a threshold), or change a test's title, the
+        learner names it needs or its time budget; what is not given is kept."""
         definition = self._definition(test_id)
         definition.title = title or definition.title
         definition.needs = needs or definition.needs
-        definition.timeout_s = timeout_s
+        if timeout_s is not None:
+            definition.timeout_s = timeout_s
 
     def check(self, test_id: str) -> Callable[[CheckFn], CheckFn]:
         """Register a check; its docstring's first line is its title, a

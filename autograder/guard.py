@@ -49,6 +49,68 @@ class Forbidden:
         return cls(**{key: value if key == "any_torch" else tuple(value) for key, value in data.items()})
 
 
+# Where torch keeps callable forms of one operation, for `forbid`'s expansion.
+_FUNCTION_HOMES = (
+    "torch", "torch.Tensor", "torch.nn.functional", "torch.special", "torch.linalg", "torch._C._nn",
+    "torch._C._VariableFunctions", "torch._C._special",
+)
+
+
+def _aten_family(op: str) -> tuple[str, ...]:
+    """Every ATen operator whose name holds `op` as a whole word: `softmax`
+    gives `_softmax`, `_safe_softmax`, `special_softmax`,
+    `_softmax_backward_data`, ... (private, fused, backward and out forms)."""
+    import re
+
+    pattern = re.compile(rf"(^|_){re.escape(op)}(_|$)")
+    packets = {name.split("::", 1)[1].split(".", 1)[0] for name in torch._C._dispatch_get_all_op_names()
+               if name.startswith("aten::")}
+    return tuple(sorted(packet for packet in packets if pattern.search(packet)))
+
+
+def _function_family(op: str) -> tuple[str, ...]:
+    """Dotted paths of the callables named `op` (or `_op`, `op_`) in torch's public and private homes."""
+    found = []
+    for home in _FUNCTION_HOMES:
+        try:
+            namespace = _resolve(home) if "." in home else importlib.import_module(home)
+        except (ImportError, AttributeError):
+            continue
+        found.extend(f"{home}.{name}" for name in (op, f"_{op}", f"{op}_") if callable(getattr(namespace, name, None)))
+    return tuple(found)
+
+
+def forbid(*ops: str, shown: tuple[str, ...], modules: tuple[str, ...] = (), functions: tuple[str, ...] = (),
+           aten: tuple[str, ...] = (), names: tuple[str, ...] = (), allowed_names: tuple[str, ...] = (),
+           python_functions: tuple[str, ...] = (), whole_modules: tuple[str, ...] = (),
+           any_torch: bool = False) -> Forbidden:
+    """One declaration per forbidden operation.
+
+    Each name in `ops` expands to its function and method forms in every
+    torch namespace that has them, every ATen operator of its family
+    (`_aten_family`) and the source names of both; each module class in
+    `modules` adds its class name. `functions`, `aten` and `names` add
+    spellings the expansion cannot guess; `allowed_names` removes source
+    names an answer legitimately writes (e.g. its own function's name).
+    """
+    expanded_functions = [path for op in ops for path in _function_family(op)]
+    expanded_aten = [packet for op in ops for packet in _aten_family(op)]
+    source_names = {path.rsplit(".", 1)[1] for path in (*expanded_functions, *functions, *python_functions)}
+    source_names |= set(ops) | set(expanded_aten)
+    source_names |= {path.rsplit(".", 1)[1] for path in modules} | set(names)
+    source_names -= set(allowed_names)
+    return Forbidden(
+        shown=shown,
+        functions=tuple(dict.fromkeys((*expanded_functions, *functions))),
+        aten=tuple(dict.fromkeys((*expanded_aten, *aten))),
+        modules=modules,
+        names=tuple(sorted(source_names)),
+        whole_modules=whole_modules,
+        any_torch=any_torch,
+        python_functions=python_functions,
+    )
+
+
 # Names that turn tracing off or hide calls from it; no exercise needs them.
 TAMPERING_NAMES = frozenset(
     {

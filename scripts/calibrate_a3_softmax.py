@@ -18,7 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
-from autograder.checks.a3_softmax import THRESHOLD, softmax_regression  # noqa: E402
+from autograder.checks.a3_softmax import THRESHOLD
+from autograder.checks.a3_softmax.training import softmax_regression  # noqa: E402
 from autograder.data import load_digits  # noqa: E402
 from autograder.reference import load_reference  # noqa: E402
 from autograder.scenarios import Learner  # noqa: E402
