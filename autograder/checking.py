@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any, Callable, Mapping, Protocol
 
 import torch
@@ -31,13 +32,32 @@ class CheckFailed(Exception):
         return self.message + (f"\nHint: {self.hint}" if self.hint else "")
 
 
+class OutcomeKind(str, Enum):
+    """How a test went, as a type: reports and tests branch on this, never
+    on the words of a message."""
+
+    PASSED = "passed"
+    FAILED = "failed"  # a check's verdict
+    NOT_IMPLEMENTED = "not_implemented"
+    FORBIDDEN = "forbidden"
+    ERROR = "error"  # the learner's code raised
+    TIMEOUT = "timeout"
+    CRASHED = "crashed"  # the learner's process ended or sent garbage
+    MEMORY = "memory"
+    MISSING = "missing"  # a name the test needs is not defined
+    INTERNAL = "internal"  # the grader's own fault: never the learner's
+
+    def __str__(self) -> str:
+        return self.value
+
+
 class LearnerError(Exception):
     """The learner's code gave no value: it raised, was not implemented,
     ran out of time or memory, ended its process or used a forbidden call."""
 
-    def __init__(self, kind: str, message: str, hint: str | None = None) -> None:
+    def __init__(self, kind: OutcomeKind | str, message: str, hint: str | None = None) -> None:
         super().__init__(message)
-        self.kind = kind
+        self.kind = OutcomeKind(kind)
         self.message = message
         self.hint = hint
 
@@ -149,17 +169,20 @@ class Suite:
 
 @dataclass
 class Outcome:
-    """How one test went: a line per check, and the failure if any."""
+    """How one test went: a line per check, notes (warnings the learner's
+    code raised), and the failure if any."""
 
     test_id: str
     passed: bool
     lines: list[str]
     failure: str | None = None
-    kind: str = "passed"  # passed, failed, not_implemented, forbidden, error, timeout, crashed, memory, missing
+    kind: OutcomeKind = OutcomeKind.PASSED
+    notes: list[str] = field(default_factory=list)
 
     @property
     def output(self) -> str:
-        text = "\n".join(self.lines)
+        """What the learner reads, the same in the notebook and in a report."""
+        text = "\n".join([*self.lines, *self.notes])
         return text + (f"\n\n{self.failure}" if self.failure else "")
 
 
@@ -169,22 +192,30 @@ def execute(definition: TestDefinition, ctx: Context, problems: list[str] | None
     lines: list[str] = []
     if problems:
         lines.append(f"✗ {definition.exercise} uses only allowed operations")
-        return Outcome(definition.id, False, lines, "\n".join(problems), "forbidden")
+        return Outcome(definition.id, False, lines, "\n".join(problems), OutcomeKind.FORBIDDEN)
     for position, check in enumerate(definition.checks):
         try:
             check.fn(ctx)
         except CheckFailed as failure:
             lines.append(f"✗ {check.title}")
             lines.extend(_not_run(definition.checks[position + 1 :]))
-            return Outcome(definition.id, False, lines, str(failure), "failed")
+            return Outcome(definition.id, False, lines, str(failure), OutcomeKind.FAILED)
         except LearnerError as error:
             lines.append(f"✗ {check.title}")
             lines.extend(_not_run(definition.checks[position + 1 :]))
             return Outcome(definition.id, False, lines, str(error), error.kind)
+        except Exception as error:  # noqa: BLE001 - one test's trouble never stops the run
+            # Most often the learner's value had a type or shape the check did
+            # not expect (an int where a dict was due); the test scores 0.
+            lines.append(f"✗ {check.title}")
+            lines.extend(_not_run(definition.checks[position + 1 :]))
+            message = (f"checking {definition.exercise} failed on what your code returned "
+                       f"({type(error).__name__}: {str(error)[:300]}); check the type and shape of your results")
+            return Outcome(definition.id, False, lines, message, OutcomeKind.ERROR)
         lines.append(f"✓ {check.title}")
     if not definition.checks:
         lines.append(f"✗ {definition.id} has no checks")
-        return Outcome(definition.id, False, lines, "internal error: this test has no checks", "error")
+        return Outcome(definition.id, False, lines, "internal error: this test has no checks", OutcomeKind.INTERNAL)
     return Outcome(definition.id, True, lines)
 
 

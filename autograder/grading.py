@@ -6,9 +6,9 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.checking import Context, Outcome, execute
+from autograder.checking import Context, Outcome, OutcomeKind, execute
 from autograder.course import TestSpec, open_submission
-from autograder.guard import scan_source
+from autograder.guard import source_problems
 from autograder.notebook import NotebookError
 from autograder.reference import load_reference
 from autograder.sandbox import Limits, Sandbox
@@ -25,7 +25,7 @@ class TestResult:
     score: float
     max_score: float
     output: str
-    kind: str
+    kind: OutcomeKind
     hidden: bool
     uses: tuple[str, ...] = ()
 
@@ -36,6 +36,7 @@ class GradeReport:
     assignment: str
     seed: int
     results: list[TestResult] = field(default_factory=list)
+    confinement: tuple[str, ...] = ()  # what the learner processes achieved (see autograder.confine)
 
     @property
     def score(self) -> float:
@@ -91,6 +92,7 @@ def grade(
                 )
             )
     finally:
+        report.confinement = sandbox.confinement
         sandbox.close()
     return report
 
@@ -101,18 +103,14 @@ def run_test(sandbox: Sandbox, test: TestSpec, answers: dict[str, str], seed: in
     suite = load_suite(sandbox.assignment.id, hidden=test.hidden)
     definition = suite.definition(test.id)
     rules = suite.forbidden_for(definition.needs)
-    problems = []
-    for exercise, rule in rules:
-        uses = scan_source(answers.get(exercise, ""), exercise, rule)
-        if uses:
-            from autograder.guard import explain
-
-            problems.append(explain(exercise, rule, uses))
+    problems = source_problems(rules, answers)
     if problems:
         return execute(definition, Context(_unused_run, seed, test.id), problems)
     with sandbox.session(definition.timeout_s, rules, definition.exercise, definition.needs) as run:
         ctx = Context(run, seed, test.id, lambda: load_reference(sandbox.assignment.id))
-        return execute(definition, ctx)
+        outcome = execute(definition, ctx)
+        outcome.notes = run.notes
+        return outcome
 
 
 def _unused_run(*_: object) -> None:

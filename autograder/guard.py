@@ -323,3 +323,14 @@ def explain(exercise: str, rule: Forbidden, uses: list[str]) -> str:
         f"Not allowed here, in any form (method, alias, torch.ops): {listed}. "
         "Plain tensor algebra (exp, log, sum, max, reshape, ...) and your own earlier functions are fine."
     )
+
+
+def source_problems(rules: list[tuple[str, Forbidden]], sources: dict[str, str]) -> list[str]:
+    """The learner's messages for forbidden names in the answer sources of
+    the exercises that `rules` cover (one per exercise; empty when clean)."""
+    problems = []
+    for exercise, rule in rules:
+        uses = scan_source(sources.get(exercise, ""), exercise, rule)
+        if uses:
+            problems.append(explain(exercise, rule, uses))
+    return problems

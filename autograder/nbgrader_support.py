@@ -34,6 +34,8 @@ from nbconvert.preprocessors import Preprocessor
 from nbformat.notebooknode import NotebookNode
 from traitlets import Bool, Unicode
 
+from autograder.notebook import is_grade_cell, is_run_when_grading
+
 if TYPE_CHECKING:  # importing nbgrader takes ~2 s more: only where used
     from nbgrader.api import Gradebook
 
@@ -266,12 +268,6 @@ def shorten_error(output: NotebookNode) -> NotebookNode:
     return output
 
 
-def is_grade_cell(cell: NotebookNode) -> bool:
-    """A cell nbgrader scores (a test cell, or a manually graded answer)."""
-    grading = cell.get("metadata", {}).get("nbgrader", {})
-    return isinstance(grading, dict) and bool(grading.get("grade", False))
-
-
 class StripHiddenTests(Preprocessor):
     """Feedback preprocessor: hide what hidden tests are while keeping their
     verdict. In every grade cell the hidden-test regions become
@@ -299,17 +295,6 @@ class StripHiddenTests(Preprocessor):
 
 
 SKIP_TAG = "skip-execution"  # nbclient's NotebookClient.skip_cells_with_tag
-
-
-def is_run_when_grading(cell: NotebookNode) -> bool:
-    """Setup, answer and test cells run when a notebook is graded; lesson
-    demos and the learner's own scratch cells do not (as in the CLI grader)."""
-    meta = cell.get("metadata", {})
-    grading = meta.get("nbgrader", {})
-    ours = meta.get("dlworkbook", {})
-    if isinstance(ours, dict) and (ours.get("role") == "setup" or ours.get("test")):
-        return True
-    return isinstance(grading, dict) and any(grading.get(key) for key in ("grade", "solution", "locked"))
 
 
 class SkipUngradedCells(Preprocessor):

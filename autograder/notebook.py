@@ -69,38 +69,86 @@ def assignment_id(notebook: Notebook, path: str | Path = "notebook") -> str:
     return value
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def nbgrader_meta(cell: dict[str, Any]) -> dict[str, Any]:
+    """The cell's nbgrader metadata (empty when absent or malformed)."""
+    return _mapping(_mapping(cell.get("metadata")).get("nbgrader"))
+
+
+def dlworkbook_meta(cell: dict[str, Any]) -> dict[str, Any]:
+    """The cell's dlworkbook metadata: `role` ("setup") and `test` (a test id)."""
+    return _mapping(_mapping(cell.get("metadata")).get(META_KEY))
+
+
+def is_grade_cell(cell: dict[str, Any]) -> bool:
+    """A cell nbgrader scores (a test cell, or a manually graded answer)."""
+    return bool(nbgrader_meta(cell).get("grade", False))
+
+
+def cell_role(cell: dict[str, Any]) -> str:
+    """"answer", "test", "setup" or "other": the one place that decides what
+    a code cell is, for the grader, the release, nbgrader's glue and the tests."""
+    if cell.get("cell_type") != "code":
+        return "other"
+    if dlworkbook_meta(cell).get("test"):
+        return "test"
+    if nbgrader_meta(cell).get("solution"):
+        return "answer"
+    if dlworkbook_meta(cell).get("role") == "setup":
+        return "setup"
+    return "other"
+
+
+def is_run_when_grading(cell: dict[str, Any]) -> bool:
+    """Setup, answer and test cells run when a notebook is graded; lesson
+    demos and the learner's own scratch cells do not (nbgrader's locked
+    read-only cells run too, as nbgrader would)."""
+    return cell_role(cell) != "other" or any(nbgrader_meta(cell).get(key) for key in ("grade", "solution", "locked"))
+
+
+def cell_source(cell: dict[str, Any]) -> str:
+    """A cell's source as one string (nbformat allows a list of lines)."""
+    source = cell.get("source", "")
+    if isinstance(source, list):
+        return "".join(part for part in source if isinstance(part, str))
+    return source if isinstance(source, str) else ""
+
+
 def code_cells(notebook: Notebook) -> list[Cell]:
     """Every code cell, classified as answer, test, setup or other."""
     cells = []
     for position, cell in enumerate(notebook.get("cells", [])):
         if cell.get("cell_type") != "code":
             continue
-        meta = cell.get("metadata", {}) if isinstance(cell.get("metadata"), dict) else {}
-        grading = meta.get("nbgrader", {}) if isinstance(meta.get("nbgrader"), dict) else {}
-        ours = meta.get(META_KEY, {}) if isinstance(meta.get(META_KEY), dict) else {}
-        grade_id = grading.get("grade_id")
-        if ours.get("test"):
-            role = "test"
-        elif grading.get("solution"):
-            role = "answer"
-        elif ours.get("role") == "setup":
-            role = "setup"
-        else:
-            role = "other"
-        source = cell.get("source", "")
-        if isinstance(source, list):
-            source = "".join(source)
+        grade_id = nbgrader_meta(cell).get("grade_id")
+        test_id = dlworkbook_meta(cell).get("test")
+        try:
+            points = float(nbgrader_meta(cell).get("points", 0) or 0)
+        except (TypeError, ValueError):
+            points = 0.0
         cells.append(
             Cell(
                 position=position,
-                source=source,
+                source=cell_source(cell),
                 grade_id=grade_id if isinstance(grade_id, str) else None,
-                role=role,
-                test_id=ours.get("test"),
-                points=float(grading.get("points", 0) or 0),
+                role=cell_role(cell),
+                test_id=test_id if isinstance(test_id, str) else None,
+                points=points,
             )
         )
     return cells
+
+
+def set_answer_sources(notebook: Notebook, answers: dict[str, str]) -> Notebook:
+    """Replace, in place, the source of each answer cell named in `answers`."""
+    for cell in notebook.get("cells", []):
+        grade_id = nbgrader_meta(cell).get("grade_id")
+        if cell_role(cell) == "answer" and grade_id in answers:
+            cell["source"] = answers[grade_id]
+    return notebook
 
 
 def answer_sources(notebook: Notebook) -> dict[str, str]:

@@ -28,6 +28,7 @@ def table(report: GradeReport, verbose: bool = True) -> str:
     for exercise, (got, most) in report.by_exercise().items():
         lines.append(f"{('  ' + exercise).ljust(width)}  {_points(got)}/{_points(most)}")
     lines.append(f"{'total'.ljust(width)}  {_points(report.score)}/{_points(report.max_score)}")
+    lines.append(f"confinement: {confinement_text(report)}")
     if verbose:
         for result in report.results:
             if result.score < result.max_score:
@@ -37,6 +38,13 @@ def table(report: GradeReport, verbose: bool = True) -> str:
     return "\n".join(lines)
 
 
+def confinement_text(report: GradeReport) -> str:
+    """What kept the learner's code away from the grader, in words."""
+    if not report.results:
+        return "no learner code ran"
+    return ", ".join(("limits and process group", *report.confinement))
+
+
 def gradescope(report: GradeReport) -> dict[str, Any]:
     """Gradescope's results.json form: top-level score, one entry per test.
 
@@ -44,7 +52,9 @@ def gradescope(report: GradeReport) -> dict[str, Any]:
     publication (`visibility: after_published`)."""
     return {
         "score": report.score,
-        "output": f"assignment {report.assignment}, seed {report.seed}",
+        "output": f"assignment {report.assignment}, seed {report.seed}; confinement: {confinement_text(report)}",
+        "extra_data": {"assignment": report.assignment, "seed": report.seed,
+                       "confinement": ["limits and process group", *report.confinement]},
         "tests": [
             {
                 "name": result.name,
@@ -52,7 +62,8 @@ def gradescope(report: GradeReport) -> dict[str, Any]:
                 "max_score": result.max_score,
                 "output": result.output,
                 "visibility": "after_published" if result.hidden else "visible",
-                "extra_data": {"test": result.test_id, "exercise": result.exercise, "uses": list(result.uses)},
+                "extra_data": {"test": result.test_id, "exercise": result.exercise, "uses": list(result.uses),
+                               "outcome": str(result.kind)},
             }
             for result in report.results
         ],

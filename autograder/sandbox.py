@@ -7,26 +7,24 @@ and skipped from then on, so it costs only its own exercise.
 """
 from __future__ import annotations
 
-import json
 import os
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from autograder import wire
-from autograder.checking import LearnerError
+from autograder import messages, wire
+from autograder.calling import judge_reply
+from autograder.checking import LearnerError, OutcomeKind
 from autograder.course import Assignment, course_root
+from autograder.guard import Forbidden
+from autograder.learner_errors import cell_failed
+from autograder.messages import ErrorInfo
 from autograder.zygote import ZygoteClient
-from autograder.guard import Forbidden, explain
-from autograder.learner_errors import cell_failed, from_description
 
 @dataclass(frozen=True)
 class Limits:
@@ -71,21 +69,27 @@ class LearnerProcess:
         self.pid, self.conn = self.zygote.fork(plan)
         self.log_path = Path(plan["log_path"])
 
-    def receive(self, timeout_s: float) -> dict[str, Any] | None:
-        """The next message; None on timeout; EOFError when the process died."""
+    def receive(self, timeout_s: float) -> messages.Message | None:
+        """The next message; None on timeout; EOFError when the process died;
+        LearnerError (crashed) when what came is not a message it may send."""
         if not self.conn.poll(max(timeout_s, 0.0)):
             return None
         blob = self.conn.recv_bytes(wire.MAX_MESSAGE_BYTES)
         try:
-            message = wire.decode(blob)
-        except Exception:
-            raise LearnerError("crashed", "the learner's process sent back something that is not plain data") from None
-        if not isinstance(message, dict):
-            raise LearnerError("crashed", "the learner's process sent back something that is not a message")
-        return message
+            return messages.unpack(blob, messages.FROM_LEARNER)
+        except messages.WireError as error:
+            raise LearnerError(OutcomeKind.CRASHED,
+                               f"the learner's process sent back something that is not a valid message ({error})") from None
 
-    def send(self, message: dict[str, Any]) -> None:
-        self.conn.send_bytes(wire.encode(message))
+    def send(self, message: messages.Message) -> None:
+        self.conn.send_bytes(messages.pack(message))
+
+    def killed_by(self) -> signal.Signals | None:
+        """The signal that ended the process, if one did."""
+        code = self.exit_code()
+        if code is not None and code < 0 and -code in signal.Signals._value2member_map_:
+            return signal.Signals(-code)
+        return None
 
     def exit_code(self, wait_s: float = 1.0) -> int | None:
         deadline = time.monotonic() + wait_s
@@ -129,9 +133,10 @@ class Sandbox:
     answers: dict[str, str]
     limits: Limits = field(default_factory=Limits)
     seed: int = 0
-    fatal: dict[int, str] = field(default_factory=dict)  # step -> why it was skipped
-    cell_errors: dict[str, dict[str, Any]] = field(default_factory=dict)
+    fatal: dict[int, tuple[OutcomeKind, str]] = field(default_factory=dict)  # step -> (kind, why it was skipped)
+    cell_errors: dict[str, ErrorInfo] = field(default_factory=dict)
     timed_out: set[str] = field(default_factory=set)  # exercises that ran out of time in a test
+    confinement: tuple[str, ...] = ()  # what the last learner process reported it achieved
 
     def __post_init__(self) -> None:
         self._scratch = tempfile.TemporaryDirectory(prefix="dlworkbook-grade-")
@@ -151,7 +156,7 @@ class Sandbox:
     def close(self) -> None:
         self._scratch.cleanup()
 
-    def fatal_reason(self, exercise: str) -> str | None:
+    def fatal_reason(self, exercise: str) -> tuple[OutcomeKind, str] | None:
         for index, reason in self.fatal.items():
             if self.steps[index]["exercise"] == exercise:
                 return reason
@@ -166,7 +171,7 @@ class Sandbox:
             yield RemoteRun(self, process, time.monotonic() + timeout_s, timeout_s, rules, subject, needs)
         finally:
             try:
-                process.send({"op": "stop"})
+                process.send(messages.Stop())
             except (OSError, ValueError):
                 pass
             process.kill()
@@ -196,25 +201,25 @@ class Sandbox:
                         tail = process.output_tail()
                         process.kill()
                         raise RuntimeError(f"the learner process failed to start: {tail}") from None
-                    self.fatal[current] = process.exit_description()
+                    self.fatal[current] = (OutcomeKind.CRASHED, process.exit_description())
                     process.kill()
                     break
                 if message is None:
                     if current is None:
                         process.kill()
                         raise RuntimeError("the learner process did not start in time")
-                    self.fatal[current] = f"did not finish within {self.limits.cell_timeout_s:.0f} s"
+                    self.fatal[current] = (OutcomeKind.TIMEOUT, f"did not finish within {self.limits.cell_timeout_s:.0f} s")
                     process.kill()
                     break
-                event = message.get("event")
-                if event == "cell_start":
-                    current = message.get("index")
-                elif event == "cell_done":
+                if isinstance(message, messages.CellStart) and 0 <= message.index < len(self.steps):
+                    current = message.index
+                elif isinstance(message, messages.CellDone):
                     exercise = self.steps[current]["exercise"] if current is not None else None
-                    if exercise and message.get("error"):
-                        self.cell_errors[exercise] = message["error"]
+                    if exercise and message.error is not None:
+                        self.cell_errors[exercise] = message.error
                     current = None
-                elif event == "ready":
+                elif isinstance(message, messages.Ready):
+                    self.confinement = message.confinement
                     return process
             # a cell was fatal: go round again without it
         raise RuntimeError("could not start the learner process")
@@ -233,52 +238,49 @@ class RemoteRun:
         self.rules = rules
         self.subject = subject
         self.dead: LearnerError | None = None
+        self.notes: list[str] = []  # warnings the learner's code raised
 
     def __call__(self, scenario: Callable[..., Any], *args: Any) -> Any:
         if self.dead is not None:
             raise self.dead
         for exercise in self.needs:
-            reason = self.sandbox.fatal_reason(exercise)
-            if reason:
-                raise cell_failed(exercise, reason)
+            fatal = self.sandbox.fatal_reason(exercise)
+            if fatal:
+                raise cell_failed(exercise, *fatal)
             if exercise in self.sandbox.timed_out:
                 # It hung in an earlier test: don't spend another budget finding that out again.
-                raise LearnerError("timeout", f"not run: {exercise} did not finish in an earlier test (see above)")
-        request = {
-            "op": "call",
-            "scenario": _scenario_name(scenario),
-            "args": list(args),
-            "forbidden": [(exercise, rule.as_data()) for exercise, rule in self.rules],
-        }
+                raise LearnerError(OutcomeKind.TIMEOUT, f"not run: {exercise} did not finish in an earlier test (see above)")
+        request = messages.Call(_scenario_name(scenario), list(args),
+                                [(exercise, rule.as_data()) for exercise, rule in self.rules])
         try:
             self.process.send(request)
             reply = self.process.receive(self.deadline - time.monotonic())
         except (EOFError, OSError):
             self.dead = self._died()
             raise self.dead from None
+        except LearnerError as error:
+            self.dead = error
+            raise
         if reply is None:
             self.process.kill()
             self.sandbox.timed_out.add(self.subject)
             self.dead = LearnerError(
-                "timeout",
+                OutcomeKind.TIMEOUT,
                 f"{self.subject} did not finish within {self.timeout_s:.0f} s (an endless loop, or far too slow?)",
             )
             raise self.dead
-        used = reply.get("forbidden_used") or []
-        if used:
-            for exercise, rule in self.rules:
-                mine = [use.split(": ", 1)[1] for use in used if use.startswith(exercise + ": ")]
-                if mine:
-                    raise LearnerError("forbidden", explain(exercise, rule, mine))
-        if not reply.get("ok"):
-            raise from_description(reply.get("error") or {}, self.subject, self.sandbox.cell_errors,
-                                   self.sandbox.limits.memory_bytes)
-        return reply.get("value")
+        if not isinstance(reply, messages.Reply):
+            self.dead = LearnerError(OutcomeKind.CRASHED, "the learner's process answered out of turn")
+            raise self.dead
+        return judge_reply(reply, self.rules, self.subject, self.notes, self.sandbox.cell_errors,
+                           self.sandbox.limits.memory_bytes)
 
     def _died(self) -> LearnerError:
         how = self.process.exit_description()
         tail = self.process.output_tail(3)
         extra = f"\n  last output: {tail}" if tail else ""
-        if "SIGKILL" in how or "SIGSEGV" in how:
-            return LearnerError("crashed", f"while checking {self.subject}, your code {how} (out of memory, or a crash){extra}")
-        return LearnerError("crashed", f"while checking {self.subject}, your code {how}: an answer must return, not end the program{extra}")
+        if self.process.killed_by() in (signal.SIGKILL, signal.SIGSEGV, signal.SIGBUS):
+            return LearnerError(OutcomeKind.CRASHED,
+                                f"while checking {self.subject}, your code {how} (out of memory, or a crash){extra}")
+        return LearnerError(OutcomeKind.CRASHED,
+                            f"while checking {self.subject}, your code {how}: an answer must return, not end the program{extra}")

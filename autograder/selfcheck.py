@@ -10,17 +10,14 @@ grade`, which runs the learner's code in a separate process).
 """
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import sys
-import warnings
 from typing import Any, Callable
 
 from autograder import wire
-from autograder.checking import Context, LearnerError, execute
-from autograder.guard import CallTracer, Forbidden, explain, scan_source
-from autograder.learner_errors import from_description
+from autograder.calling import call_scenario, judge_reply
+from autograder.checking import Context, execute
+from autograder.guard import Forbidden, source_problems
 from autograder.scenarios import Learner
 from autograder.suites import load_suite
 
@@ -31,33 +28,22 @@ class CheckError(AssertionError):
     """Raised by a test cell whose checks failed (nbgrader scores it 0)."""
 
 
-def _is_learner_frame(filename: str) -> bool:
-    """Frames from notebook cells, not from the grader, torch or Python."""
+def _learner_frame(filename: str) -> str | None:
+    """Frames from notebook cells are the learner's; the grader's, torch's
+    and Python's are not."""
     if filename.startswith("<answer cell"):
-        return True
+        return filename
     if filename.startswith(_PACKAGE_DIR) or "site-packages" in filename or filename.startswith(sys.prefix):
-        return False
-    return not filename.startswith(os.path.dirname(os.__file__))
-
-
-def _describe(error: BaseException) -> dict[str, Any]:
-    from autograder.worker import describe_error
-
-    description = describe_error(error)
-    import traceback
-
-    description["learner_frames"] = [
-        ("your notebook", frame.lineno or 0, (frame.line or "").strip())
-        for frame in traceback.extract_tb(error.__traceback__)
-        if _is_learner_frame(frame.filename)
-    ][-5:]
-    return description
+        return None
+    if filename.startswith(os.path.dirname(os.__file__)):
+        return None
+    return "your notebook"
 
 
 class LocalRun:
     """`ctx.run` for the notebook: the scenario runs right here, on copies of
-    the check's inputs, with forbidden calls traced and warnings kept off
-    stderr (nbgrader scores a cell that writes to stderr 0)."""
+    the check's inputs, through the same call path as the grader's learner
+    process (`autograder.calling`), so the feedback is the same."""
 
     def __init__(self, objects: dict[str, Any], rules: list[tuple[str, Forbidden]], subject: str) -> None:
         self.learner = Learner(objects)
@@ -67,23 +53,8 @@ class LocalRun:
 
     def __call__(self, scenario: Callable[..., Any], *args: Any) -> Any:
         copies = wire.decode(wire.encode(list(args)))
-        tracer = CallTracer(self.rules)
-        with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stderr(io.StringIO()):
-            warnings.simplefilter("always")
-            try:
-                with tracer:
-                    value = scenario(self.learner, *copies)
-            except Exception as error:  # noqa: BLE001 - the learner's failure is data
-                raise from_description(_describe(error), self.subject) from None
-        for warning in caught[:3]:
-            note = f"note: {warning.category.__name__}: {warning.message}"
-            if note not in self.notes:
-                self.notes.append(note)
-        for exercise, rule in self.rules:
-            mine = [use.split(": ", 1)[1] for use in tracer.used if use.startswith(exercise + ": ")]
-            if mine:
-                raise LearnerError("forbidden", explain(exercise, rule, mine))
-        return wire.plain(value)
+        reply = call_scenario(scenario, self.learner, copies, self.rules, _learner_frame, interruptible=True)
+        return judge_reply(reply, self.rules, self.subject, self.notes)
 
 
 class Checker:
@@ -101,13 +72,8 @@ class Checker:
         if objects:
             provided[definition.exercise] = objects[0]
         rules = suite.forbidden_for(definition.needs)
-        problems = [
-            explain(exercise, rule, uses)
-            for exercise, rule in rules
-            if exercise in provided
-            for uses in [scan_source(_source_of(provided[exercise]), exercise, rule)]
-            if uses
-        ]
+        problems = source_problems([(e, r) for e, r in rules if e in provided],
+                                   {exercise: _source_of(obj) for exercise, obj in provided.items()})
         run = LocalRun(provided, rules, definition.exercise)
         reference_loader = None
         if hidden:
@@ -115,12 +81,9 @@ class Checker:
 
             reference_loader = lambda: load_reference(self.assignment_id)  # noqa: E731
         outcome = execute(definition, Context(run, seed, test_id, reference_loader), problems)
-        print("\n".join(outcome.lines))
-        for note in run.notes:
-            print(note)
+        outcome.notes = run.notes
+        print(outcome.output)
         if not outcome.passed:
-            print()
-            print(outcome.failure)
             raise CheckError(f"{definition.exercise}: {definition.title} failed (details above)") from None
 
 

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from autograder.course import course_root, load_assignment
-from autograder.notebook import answer_sources, read_notebook
+from autograder.notebook import answer_sources, read_notebook, set_answer_sources
 
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 
@@ -27,11 +27,7 @@ def release_path(assignment_id: str) -> Path:
 
 def fill_answers(release: Path, answers: dict[str, str], target: Path) -> Path:
     """Write `release` to `target` with the answer cells named in `answers` replaced."""
-    notebook = json.loads(release.read_text(encoding="utf-8"))
-    for cell in notebook["cells"]:
-        grading = cell.get("metadata", {}).get("nbgrader", {})
-        if cell.get("cell_type") == "code" and grading.get("solution") and grading.get("grade_id") in answers:
-            cell["source"] = answers[grading["grade_id"]]
+    notebook = set_answer_sources(json.loads(release.read_text(encoding="utf-8")), answers)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return target

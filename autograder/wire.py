@@ -7,7 +7,6 @@ plain containers: never pickle, so a learner cannot make the grader run code.
 from __future__ import annotations
 
 import io
-import math
 from typing import Any
 
 import torch
@@ -62,7 +61,3 @@ def plain(obj: Any, _depth: int = 0) -> Any:
     except ImportError:  # pragma: no cover - numpy ships with torch here
         pass
     return {"__unsupported__": type(obj).__name__}
-
-
-def is_finite_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

@@ -13,19 +13,18 @@ import importlib
 import linecache
 import os
 import sys
-import traceback
-import warnings
 from multiprocessing.connection import Connection
 from typing import Any
 
 import torch
 
 import autograder.scenarios  # noqa: F401 - preloaded so forks start warm
-from autograder import wire
+from autograder import messages, wire
+from autograder.calling import call_scenario, describe_error
 from autograder.confine import confine
 from autograder.guard import CallTracer, Forbidden
 from autograder.notebook import python_source
-from autograder.scenarios import Learner, LearnerMissing
+from autograder.scenarios import Learner
 
 LEARNER_FILE_PREFIX = "<answer cell "
 
@@ -50,6 +49,7 @@ def _warm_up() -> None:
         (torch.exp(X - X.max(dim=-1, keepdim=True).values).sum() * 2).backward()
         torch.nn.functional.cross_entropy(X, torch.tensor([0, 1, 2])).backward()
     wire.decode(wire.encode({"x": X.detach(), "y": [1, 2.0, "z", None]}))
+    messages.unpack(messages.pack(messages.Reply(True, {"x": X.detach()})), messages.FROM_LEARNER)
 
 
 _preload_checks()
@@ -64,31 +64,13 @@ def _confine(plan: dict[str, Any]) -> list[str]:
     return achieved
 
 
-def describe_error(error: BaseException) -> dict[str, Any]:
-    """An exception as data: type, message, and the learner's own frames."""
-    frames = traceback.extract_tb(error.__traceback__)
-    if isinstance(error, SyntaxError) and error.filename and error.filename.startswith(LEARNER_FILE_PREFIX):
-        learner = [(error.filename, error.lineno or 0, (error.text or "").strip())]
-    else:
-        learner = [
-            (frame.filename, frame.lineno or 0, (frame.line or "").strip())
-            for frame in frames
-            if frame.filename.startswith(LEARNER_FILE_PREFIX)
-        ]
-    message = str(error)
-    return {
-        "type": type(error).__name__,
-        "message": message[:2000],
-        "learner_frames": learner[-5:],
-        "not_implemented": isinstance(error, NotImplementedError),
-        "missing": error.args[0] if isinstance(error, LearnerMissing) else None,
-        "memory": isinstance(error, MemoryError) or "can't allocate memory" in message or "DefaultCPUAllocator" in message,
-        "exit": isinstance(error, SystemExit),
-    }
+def _learner_frame(filename: str) -> str | None:
+    """Frames of the notebook's cells keep their name ("<answer cell softmax>")."""
+    return filename if filename.startswith(LEARNER_FILE_PREFIX) else None
 
 
-def _send(conn: Connection, message: dict[str, Any]) -> None:
-    conn.send_bytes(wire.encode(message))
+def _send(conn: Connection, message: messages.Message) -> None:
+    conn.send_bytes(messages.pack(message))
 
 
 def _run_steps(conn: Connection, plan: dict[str, Any], namespace: dict[str, Any]) -> None:
@@ -96,7 +78,7 @@ def _run_steps(conn: Connection, plan: dict[str, Any], namespace: dict[str, Any]
     for index, step in enumerate(plan["steps"]):
         if index in skip:
             continue
-        _send(conn, {"event": "cell_start", "index": index})
+        _send(conn, messages.CellStart(index))
         filename = step["filename"]
         source = python_source(step["source"])
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
@@ -104,8 +86,8 @@ def _run_steps(conn: Connection, plan: dict[str, Any], namespace: dict[str, Any]
         try:
             exec(compile(source, filename, "exec"), namespace)
         except BaseException as raised:  # noqa: BLE001 - SystemExit too: the cell ends, not us
-            error = describe_error(raised)
-        _send(conn, {"event": "cell_done", "index": index, "error": error})
+            error = describe_error(raised, _learner_frame)
+        _send(conn, messages.CellDone(index, error))
 
 
 def _resolve_scenario(name: str) -> Any:
@@ -118,22 +100,10 @@ def _resolve_scenario(name: str) -> Any:
     return target
 
 
-def _answer(conn: Connection, request: dict[str, Any], learner: Learner) -> None:
-    scenario = _resolve_scenario(request["scenario"])
-    rules = [(exercise, Forbidden.from_data(rule)) for exercise, rule in request.get("forbidden", [])]
-    tracer = CallTracer(rules)
-    reply: dict[str, Any]
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            with tracer:
-                value = scenario(learner, *request["args"])
-            reply = {"ok": True, "value": wire.plain(value)}
-        except BaseException as error:  # noqa: BLE001 - the learner's failure is data
-            reply = {"ok": False, "error": describe_error(error)}
-    reply["forbidden_used"] = list(tracer.used)
-    reply["warnings"] = [f"{w.category.__name__}: {w.message}"[:300] for w in caught[:5]]
-    _send(conn, reply)
+def _answer(conn: Connection, request: messages.Call, learner: Learner) -> None:
+    scenario = _resolve_scenario(request.scenario)
+    rules = [(exercise, Forbidden.from_data(rule)) for exercise, rule in request.forbidden]
+    _send(conn, call_scenario(scenario, learner, request.args, rules, _learner_frame))
 
 
 def serve(conn: Connection, plan: dict[str, Any]) -> None:
@@ -141,15 +111,14 @@ def serve(conn: Connection, plan: dict[str, Any]) -> None:
     achieved = _confine(plan)
     namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
     _run_steps(conn, plan, namespace)
-    _send(conn, {"event": "ready", "confinement": achieved})
+    _send(conn, messages.Ready(tuple(achieved)))
     learner = Learner(namespace)
     while True:
         try:
-            blob = conn.recv_bytes()
-        except (EOFError, OSError):
+            request = messages.unpack(conn.recv_bytes(), messages.TO_LEARNER)
+        except (EOFError, OSError, messages.WireError):
             break
-        request = wire.decode(blob)
-        if request.get("op") == "stop":
+        if isinstance(request, messages.Stop):
             break
         _answer(conn, request, learner)
     sys.stdout.flush()

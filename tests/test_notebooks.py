@@ -12,7 +12,7 @@ from nbclient import NotebookClient
 from tests.conftest import ASSIGNMENTS
 from tests.submissions import ROOT
 
-BUDGET_S = {"a4_mlp": 120}  # seconds to run the whole solution notebook here
+BUDGET_S = {"a4_mlp": 120, "a5_cnn": 180, "a6_rnn": 180}  # seconds to run the whole solution notebook here
 
 
 def _execute(path: Path, allow_errors: bool) -> tuple[nbformat.NotebookNode, float]:
