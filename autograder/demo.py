@@ -2,14 +2,14 @@
 nbgrader's gradebook and with the isolated CLI grader, print the class's
 score table with both verdicts side by side.
 
-The class is built, not stored: for each assignment, the reference answers,
-the untouched release, and three learners each carrying classic bugs taken
-from the maintainers' catalogue (tests/catalogue/<id>.py), so it can never
-drift from the checks it exercises.
+For each assignment the class is the reference answers, the untouched
+release, and three learners each carrying classic bugs. The bugs are course
+data (`datasets/sample_class/<id>.json`), generated from the maintainers'
+catalogue by `scripts/make_sample_class.py`; a test fails when they drift.
 """
 from __future__ import annotations
 
-import importlib
+import json
 import shutil
 import tempfile
 import time
@@ -19,42 +19,32 @@ from autograder.course import course_root, known_assignments, load_assignment
 from autograder.submissions import fill_answers, reference_answers
 
 LEARNERS = ("ada", "grace", "alan")
+SAMPLE_CLASS = Path("datasets") / "sample_class"  # in the course root
 
 
-def _wrong_variants(assignment_id: str) -> dict[str, list[tuple[str, str]]]:
-    """exercise -> [(variant name, source)] of catalogued bugs, if any."""
-    try:
-        module = importlib.import_module(f"tests.catalogue.{assignment_id}")
-    except ImportError:
+def _sample_learners(assignment_id: str) -> dict[str, dict[str, dict[str, str]]]:
+    """learner -> exercise -> {"variant", "source"}, from the course data
+    (generated from the maintainers' catalogue); none for an assignment
+    without a catalogue."""
+    path = course_root() / SAMPLE_CLASS / f"{assignment_id}.json"
+    if not path.is_file():
         return {}
-    found: dict[str, list[tuple[str, str]]] = {}
-    for variant in module.VARIANTS:
-        if not variant.correct:
-            found.setdefault(variant.exercise, []).append((variant.name, variant.source))
-    return found
+    return json.loads(path.read_text(encoding="utf-8"))["learners"]
 
 
 def sample_class(assignment_id: str, release: Path, folder: Path) -> tuple[dict[str, Path], dict[str, list[str]]]:
     """student -> notebook, and student -> the bugs they carry."""
     reference = reference_answers(assignment_id)
-    exercises = list(load_assignment(assignment_id).exercises)
-    wrong = _wrong_variants(assignment_id)
     notebooks = {
         "reference": fill_answers(release, reference, folder / "reference.ipynb"),
         "untouched": fill_answers(release, {}, folder / "untouched.ipynb"),
     }
     bugs: dict[str, list[str]] = {"reference": [], "untouched": ["every answer still raises NotImplementedError"]}
-    if wrong:
-        for index, learner in enumerate(LEARNERS):
-            answers = dict(reference)
-            bugs[learner] = []
-            for exercise in exercises[index :: len(LEARNERS)]:
-                variants = wrong.get(exercise, [])
-                if variants:
-                    name, source = variants[index % len(variants)]
-                    answers[exercise] = source
-                    bugs[learner].append(f"{exercise}: {name}")
-            notebooks[learner] = fill_answers(release, answers, folder / f"{learner}.ipynb")
+    for learner, carried in _sample_learners(assignment_id).items():
+        answers = dict(reference)
+        answers.update({exercise: bug["source"] for exercise, bug in carried.items()})
+        bugs[learner] = [f"{exercise}: {bug['variant']}" for exercise, bug in carried.items()]
+        notebooks[learner] = fill_answers(release, answers, folder / f"{learner}.ipynb")
     return notebooks, bugs
 
 
