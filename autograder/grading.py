@@ -103,7 +103,7 @@ def run_test(sandbox: Sandbox, test: TestSpec, answers: dict[str, str], seed: in
     suite = load_suite(sandbox.assignment.id, hidden=test.hidden)
     definition = suite.definition(test.id)
     rules = suite.forbidden_for(definition.needs)
-    problems = source_problems(rules, answers)
+    problems = source_problems(rules, answers, definition.needs)
     if problems:
         return execute(definition, Context(_unused_run, seed, test.id), problems)
     with sandbox.session(definition.timeout_s, rules, definition.exercise, definition.needs) as run:

@@ -23,6 +23,9 @@ import torch
 from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 
+from autograder import policy
+from autograder.policy import TAMPERING_NAMES
+
 
 @dataclass(frozen=True)
 class Forbidden:
@@ -109,31 +112,6 @@ def forbid(*ops: str, shown: tuple[str, ...], modules: tuple[str, ...] = (), fun
         any_torch=any_torch,
         python_functions=python_functions,
     )
-
-
-# Names that turn tracing off or hide calls from it; no exercise needs them.
-TAMPERING_NAMES = frozenset(
-    {
-        "_python_dispatch",
-        "_pop_mode",
-        "_push_mode",
-        "_unset_dispatch_mode",
-        "_set_dispatch_mode",
-        "_disable_current_modes",
-        "DisableTorchFunction",
-        "DisableTorchFunctionSubclass",
-        "_DisableTorchDispatch",
-        "_disabled_torch_function_impl",
-        "_pop_torch_function_stack",
-        "_push_on_torch_function_stack",
-        "_set_torch_function_mode",
-        "_ExcludeDispatchKeyGuard",
-        "_ForceDispatchKeyGuard",
-        "_len_torch_function_stack",
-        "_get_function_stack_at",
-        "_TorchFunctionModeGuard",
-    }
-)
 
 
 def _resolve(path: str) -> Any:
@@ -325,10 +303,13 @@ def explain(exercise: str, rule: Forbidden, uses: list[str]) -> str:
     )
 
 
-def source_problems(rules: list[tuple[str, Forbidden]], sources: dict[str, str]) -> list[str]:
-    """The learner's messages for forbidden names in the answer sources of
-    the exercises that `rules` cover (one per exercise; empty when clean)."""
-    problems = []
+def source_problems(rules: list[tuple[str, Forbidden]], sources: dict[str, str],
+                    exercises: tuple[str, ...] = ()) -> list[str]:
+    """The learner's messages, one per exercise (empty when clean): answer
+    cells of `exercises` that break the contract's rule for every cell
+    (`autograder.policy`), and forbidden names in the answer sources of the
+    exercises that `rules` cover."""
+    problems = [text for exercise in exercises for text in [policy.problem(exercise, sources.get(exercise, ""))] if text]
     for exercise, rule in rules:
         uses = scan_source(sources.get(exercise, ""), exercise, rule)
         if uses:

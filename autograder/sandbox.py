@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from autograder import messages, wire
+from autograder import messages, policy, wire
 from autograder.calling import judge_reply
 from autograder.checking import LearnerError, OutcomeKind
 from autograder.course import Assignment, course_root
@@ -145,10 +145,12 @@ class Sandbox:
             if step.kind == "setup":
                 self.steps.append({"filename": f"<setup cell {index}>", "source": step.source, "exercise": None})
             else:
+                source = self.answers.get(step.exercise or "", "")
                 self.steps.append(
                     {
                         "filename": f"<answer cell {step.exercise}>",
-                        "source": self.answers.get(step.exercise or "", ""),
+                        # A cell that reaches into the interpreter never runs (autograder.policy).
+                        "source": "" if policy.violations(source) else source,
                         "exercise": step.exercise,
                     }
                 )

@@ -73,7 +73,8 @@ class Checker:
             provided[definition.exercise] = objects[0]
         rules = suite.forbidden_for(definition.needs)
         problems = source_problems([(e, r) for e, r in rules if e in provided],
-                                   {exercise: _source_of(obj) for exercise, obj in provided.items()})
+                                   {exercise: _source_of(obj) for exercise, obj in provided.items()},
+                                   tuple(e for e in definition.needs if e in provided))
         run = LocalRun(provided, rules, definition.exercise)
         reference_loader = None
         if hidden:
