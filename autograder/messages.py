@@ -107,11 +107,12 @@ class Reply(Message):
     error: ErrorInfo | None = None
     forbidden_used: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    nonce: str = ""  # echoes the Call's: a reply to another call, or a forged one, is refused
 
     def to_data(self) -> dict[str, Any]:
         return {
             "ok": self.ok, "value": self.value, "error": None if self.error is None else self.error.to_data(),
-            "forbidden_used": list(self.forbidden_used), "warnings": list(self.warnings),
+            "forbidden_used": list(self.forbidden_used), "warnings": list(self.warnings), "nonce": self.nonce,
         }
 
 
@@ -126,6 +127,7 @@ class Call(Message):
     scenario: str
     args: list[Any] = field(default_factory=list)
     forbidden: list[Any] = field(default_factory=list)  # [(exercise, Forbidden.as_data())]
+    nonce: str = ""  # fresh per call, from the grader's own random source
 
 
 @dataclass(frozen=True)
@@ -170,10 +172,11 @@ def unpack(blob: bytes, allowed: tuple[type[Message], ...]) -> Message:
                 forbidden_used=tuple(_expect(u, str, "forbidden_used")[:500]
                                      for u in _expect(data.get("forbidden_used", []), list, "forbidden_used")[:100]),
                 warnings=tuple(_expect(w, str, "warnings")[:300] for w in _expect(data.get("warnings", []), list, "warnings")[:20]),
+                nonce=_expect(data.get("nonce", ""), str, "nonce")[:100],
             )
         if cls is Call:
             return Call(_expect(data.get("scenario"), str, "scenario"), _expect(data.get("args", []), list, "args"),
-                        _expect(data.get("forbidden", []), list, "forbidden"))
+                        _expect(data.get("forbidden", []), list, "forbidden"), _expect(data.get("nonce", ""), str, "nonce"))
         return Stop()
     except WireError:
         raise

@@ -48,6 +48,8 @@ def read_notebook(path: str | Path) -> Notebook:
         raw = json.loads(text)
     except json.JSONDecodeError as error:
         raise NotebookError(f"{path}: not a notebook (invalid JSON at line {error.lineno})") from None
+    except RecursionError:
+        raise NotebookError(f"{path}: not a notebook (nested too deeply)") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
         raise NotebookError(f"{path}: not a notebook (no list of cells)")
     if raw.get("nbformat") != 4:

@@ -8,6 +8,7 @@ and skipped from then on, so it costs only its own exercise.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import sys
 import tempfile
@@ -17,8 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from autograder import messages, policy, wire
+from autograder import messages, policy
 from autograder.calling import judge_reply
+from autograder.channel import FrameTooLarge
 from autograder.checking import LearnerError, OutcomeKind
 from autograder.course import Assignment, course_root
 from autograder.guard import Forbidden
@@ -65,24 +67,30 @@ class LearnerProcess:
     """One running learner process and its end of the pipe."""
 
     def __init__(self, plan: dict[str, Any]) -> None:
-        self.zygote = ZygoteClient.shared()
-        self.pid, self.conn = self.zygote.fork(plan)
+        try:
+            self.zygote = ZygoteClient.shared()
+            self.pid, self.conn = self.zygote.fork(plan)
+        except (OSError, RuntimeError, ValueError):
+            # The fork server died (killed, or crashed): start a fresh one, once.
+            ZygoteClient._shared = None
+            self.zygote = ZygoteClient.shared()
+            self.pid, self.conn = self.zygote.fork(plan)
         self.log_path = Path(plan["log_path"])
 
     def receive(self, timeout_s: float) -> messages.Message | None:
         """The next message; None on timeout; EOFError when the process died;
         LearnerError (crashed) when what came is not a message it may send."""
-        if not self.conn.poll(max(timeout_s, 0.0)):
-            return None
-        blob = self.conn.recv_bytes(wire.MAX_MESSAGE_BYTES)
         try:
+            blob = self.conn.recv(timeout_s)
+            if blob is None:
+                return None  # nothing, or half a message, by the deadline: the learner's time is up
             return messages.unpack(blob, messages.FROM_LEARNER)
-        except messages.WireError as error:
+        except (messages.WireError, FrameTooLarge) as error:
             raise LearnerError(OutcomeKind.CRASHED,
                                f"the learner's process sent back something that is not a valid message ({error})") from None
 
     def send(self, message: messages.Message) -> None:
-        self.conn.send_bytes(messages.pack(message))
+        self.conn.send(messages.pack(message))
 
     def killed_by(self) -> signal.Signals | None:
         """The signal that ended the process, if one did."""
@@ -252,8 +260,9 @@ class RemoteRun:
             if exercise in self.sandbox.timed_out:
                 # It hung in an earlier test: don't spend another budget finding that out again.
                 raise LearnerError(OutcomeKind.TIMEOUT, f"not run: {exercise} did not finish in an earlier test (see above)")
+        nonce = secrets.token_hex(16)
         request = messages.Call(_scenario_name(scenario), list(args),
-                                [(exercise, rule.as_data()) for exercise, rule in self.rules])
+                                [(exercise, rule.as_data()) for exercise, rule in self.rules], nonce)
         try:
             self.process.send(request)
             reply = self.process.receive(self.deadline - time.monotonic())
@@ -271,8 +280,10 @@ class RemoteRun:
                 f"{self.subject} did not finish within {self.timeout_s:.0f} s (an endless loop, or far too slow?)",
             )
             raise self.dead
-        if not isinstance(reply, messages.Reply):
-            self.dead = LearnerError(OutcomeKind.CRASHED, "the learner's process answered out of turn")
+        if not isinstance(reply, messages.Reply) or not secrets.compare_digest(reply.nonce, nonce):
+            self.process.kill()
+            self.dead = LearnerError(OutcomeKind.CRASHED, "the learner's process answered out of turn (a reply "
+                                     "to another call, or one it made up): the test cannot be judged")
             raise self.dead
         return judge_reply(reply, self.rules, self.subject, self.notes, self.sandbox.cell_errors,
                            self.sandbox.limits.memory_bytes)

@@ -7,11 +7,10 @@ plain containers: never pickle, so a learner cannot make the grader run code.
 from __future__ import annotations
 
 import io
+import zipfile
 from typing import Any
 
 import torch
-
-MAX_MESSAGE_BYTES = 256 * 1024 * 1024
 
 
 def encode(obj: Any) -> bytes:
@@ -21,8 +20,31 @@ def encode(obj: Any) -> bytes:
     return buffer.getvalue()
 
 
+MAX_DECODED_BYTES = 1024 * 1024 * 1024
+MAX_RECORDS = 100_000
+
+
+class NotData(ValueError):
+    """What came is not an archive of plain data this grader accepts."""
+
+
 def decode(blob: bytes) -> Any:
-    """Rebuild data sent by an untrusted process; refuses anything but data."""
+    """Rebuild data sent by an untrusted process; refuses anything but data.
+
+    `torch.save` writes a zip archive of stored (uncompressed) records; one
+    with compressed records (a zip bomb), too many records or a declared
+    size over `MAX_DECODED_BYTES` is refused before anything is inflated."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(blob)) as archive:
+            records = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as error:
+        raise NotData(f"not an archive ({error})") from None
+    if len(records) > MAX_RECORDS:
+        raise NotData(f"{len(records)} records")
+    if any(record.compress_type != zipfile.ZIP_STORED for record in records):
+        raise NotData("compressed records")
+    if sum(record.file_size for record in records) > MAX_DECODED_BYTES:
+        raise NotData("larger than the decoded-size limit")
     return torch.load(io.BytesIO(blob), weights_only=True)
 
 

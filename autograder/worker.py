@@ -9,11 +9,11 @@ of it beyond that.
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import importlib
 import linecache
 import os
 import sys
-from multiprocessing.connection import Connection
 from typing import Any
 
 import torch
@@ -21,6 +21,7 @@ import torch
 import autograder.scenarios  # noqa: F401 - preloaded so forks start warm
 from autograder import messages, wire
 from autograder.calling import call_scenario, describe_error
+from autograder.channel import Channel
 from autograder.confine import confine
 from autograder.guard import CallTracer, Forbidden
 from autograder.notebook import python_source
@@ -37,7 +38,10 @@ def _preload_checks() -> None:
     import autograder.checks as checks_package
 
     for info in pkgutil.iter_modules(checks_package.__path__):
-        importlib.import_module(f"autograder.checks.{info.name}")
+        try:
+            importlib.import_module(f"autograder.checks.{info.name}")
+        except Exception:  # noqa: BLE001 - a broken assignment must not stop the others; it fails when graded
+            continue
 
 
 def _warm_up() -> None:
@@ -69,11 +73,11 @@ def _learner_frame(filename: str) -> str | None:
     return filename if filename.startswith(LEARNER_FILE_PREFIX) else None
 
 
-def _send(conn: Connection, message: messages.Message) -> None:
-    conn.send_bytes(messages.pack(message))
+def _send(conn: Channel, message: messages.Message) -> None:
+    conn.send(messages.pack(message))
 
 
-def _run_steps(conn: Connection, plan: dict[str, Any], namespace: dict[str, Any]) -> None:
+def _run_steps(conn: Channel, plan: dict[str, Any], namespace: dict[str, Any]) -> None:
     skip = set(plan.get("skip", []))
     for index, step in enumerate(plan["steps"]):
         if index in skip:
@@ -100,13 +104,14 @@ def _resolve_scenario(name: str) -> Any:
     return target
 
 
-def _answer(conn: Connection, request: messages.Call, learner: Learner) -> None:
+def _answer(conn: Channel, request: messages.Call, learner: Learner) -> None:
     scenario = _resolve_scenario(request.scenario)
     rules = [(exercise, Forbidden.from_data(rule)) for exercise, rule in request.forbidden]
-    _send(conn, call_scenario(scenario, learner, request.args, rules, _learner_frame))
+    reply = call_scenario(scenario, learner, request.args, rules, _learner_frame)
+    _send(conn, dataclasses.replace(reply, nonce=request.nonce))
 
 
-def serve(conn: Connection, plan: dict[str, Any]) -> None:
+def serve(conn: Channel, plan: dict[str, Any]) -> None:
     """Entry point of the learner's process."""
     achieved = _confine(plan)
     namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
@@ -115,7 +120,7 @@ def serve(conn: Connection, plan: dict[str, Any]) -> None:
     learner = Learner(namespace)
     while True:
         try:
-            request = messages.unpack(conn.recv_bytes(), messages.TO_LEARNER)
+            request = messages.unpack(conn.recv() or b"", messages.TO_LEARNER)
         except (EOFError, OSError, messages.WireError):
             break
         if isinstance(request, messages.Stop):

@@ -18,8 +18,9 @@ import os
 import socket
 import subprocess
 import sys
-from multiprocessing.connection import Connection
 from typing import Any
+
+from autograder.channel import HEADER, Channel
 
 
 def _reply(control: socket.socket, message: dict[str, Any]) -> None:
@@ -36,6 +37,25 @@ def _status(pid: int) -> int | None:
     return os.waitstatus_to_exitcode(status)
 
 
+def _receive_request(control: socket.socket) -> tuple[dict[str, Any], list[int]]:
+    """One length-prefixed JSON request and the sockets attached to it; a
+    large plan (long answer cells) arrives in several reads."""
+    data, fds, _, _ = socket.recv_fds(control, 1 << 16, 1)
+    while len(data) < HEADER.size:
+        more = control.recv(HEADER.size - len(data))
+        if not more:
+            raise EOFError
+        data += more
+    (length,) = HEADER.unpack(data[:HEADER.size])
+    body = bytearray(data[HEADER.size:])
+    while len(body) < length:
+        more = control.recv(min(length - len(body), 1 << 20))
+        if not more:
+            raise EOFError
+        body += more
+    return json.loads(bytes(body)), list(fds)
+
+
 def serve(control_fd: int) -> None:
     from autograder import worker
 
@@ -43,19 +63,16 @@ def serve(control_fd: int) -> None:
     reader = control.makefile("rb")
     while True:
         try:
-            line, fds, _, _ = socket.recv_fds(control, 1 << 20, 1)
-        except OSError:
+            request, fds = _receive_request(control)
+        except (OSError, EOFError, ValueError):
             return
-        if not line:
-            return
-        request = json.loads(line)
         if request["op"] == "fork":
             pid = os.fork()
             if pid == 0:
                 try:
                     reader.close()
                     control.close()
-                    worker.serve(Connection(fds[0]), request["plan"])
+                    worker.serve(Channel(socket.socket(fileno=fds[0])), request["plan"])
                 finally:
                     os._exit(70)
             os.close(fds[0])
@@ -88,19 +105,21 @@ class ZygoteClient:
 
     def _ask(self, message: dict[str, Any], fds: list[int] | None = None) -> dict[str, Any]:
         payload = json.dumps(message).encode()
-        socket.send_fds(self.control, [payload], fds or [])
+        framed = HEADER.pack(len(payload)) + payload
+        sent = socket.send_fds(self.control, [framed[:1 << 16]], fds or [])
+        self.control.sendall(framed[sent:])
         line = self.replies.readline()
         if not line:
             raise RuntimeError("the learner-process server stopped")
         return json.loads(line)
 
-    def fork(self, plan: dict[str, Any]) -> tuple[int, Connection]:
+    def fork(self, plan: dict[str, Any]) -> tuple[int, Channel]:
         ours, theirs = socket.socketpair()
         try:
             pid = self._ask({"op": "fork", "plan": plan}, [theirs.fileno()])["pid"]
         finally:
             theirs.close()
-        return pid, Connection(ours.detach())
+        return pid, Channel(ours)
 
     def status(self, pid: int) -> int | None:
         return self._ask({"op": "status", "pid": pid})["status"]
