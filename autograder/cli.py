@@ -31,6 +31,8 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--work", metavar="DIR", help="where to build the class (default: a new temporary folder)")
     release = verbs.add_parser("release", help="regenerate assignments/ from solutions/ with nbgrader")
     release.add_argument("assignment", nargs="*", help="assignment ids (default: all)")
+    secret = verbs.add_parser("secret", help="write the course secret that seeds the hidden checks (once per course)")
+    secret.add_argument("--force", action="store_true", help="replace an existing secret (changes every hidden input)")
     return parser
 
 
@@ -42,6 +44,11 @@ def main(argv: list[str] | None = None) -> int:
         from autograder import demo
 
         return 0 if demo.run(args.assignment or None, args.work) else 1
+    if args.verb == "secret":
+        from autograder.seeds import make_secret
+
+        print(f"course secret: {make_secret(args.force)}")
+        return 0
     if args.verb == "release":
         from autograder import nbgrader_support
         from autograder.course import course_root, known_assignments

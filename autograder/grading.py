@@ -2,7 +2,6 @@
 isolated learner process, verdicts computed here in the grader's process."""
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from autograder.course import TestSpec, open_submission
 from autograder.guard import source_problems
 from autograder.notebook import NotebookError
 from autograder.reference import load_reference
+from autograder.seeds import grading_seed
 from autograder.sandbox import Limits, Sandbox
 from autograder.suites import load_suite
 
@@ -67,7 +67,8 @@ def grade(
     unknown = [name for name in exercises or [] if name not in assignment.exercises]
     if unknown:
         raise NotebookError(f"{assignment.id} has no exercise {', '.join(unknown)} (it has: {', '.join(assignment.exercises)})")
-    seed = random.randrange(2**31) if seed is None else seed
+    if seed is None:
+        seed = grading_seed(assignment.id, answers) if hidden else 0
     suite = load_suite(assignment.id, hidden=hidden)
     report = GradeReport(Path(path), assignment.id, seed)
     sandbox = Sandbox(assignment, answers, limits or Limits(), seed)

@@ -26,6 +26,7 @@ from autograder.course import Assignment, course_root
 from autograder.guard import Forbidden
 from autograder.learner_errors import cell_failed
 from autograder.messages import ErrorInfo
+from autograder.seeds import learner_seed
 from autograder.zygote import ZygoteClient
 
 @dataclass(frozen=True)
@@ -194,7 +195,7 @@ class Sandbox:
             "memory_bytes": self.limits.memory_bytes,
             "log_path": os.path.join(workdir, "output.log"),
             "workdir": workdir,
-            "seed": self.seed,
+            "seed": learner_seed(self.seed),
             "hidden_paths": hidden_course_paths(),
             "read_only_paths": read_only_paths(),
         }
