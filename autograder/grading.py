@@ -11,7 +11,7 @@ from autograder.guard import source_problems
 from autograder.notebook import NotebookError
 from autograder.reference import load_reference
 from autograder.seeds import grading_seed
-from autograder.sandbox import Limits, Sandbox
+from autograder.sandbox import Limits, Sandbox, refuse_unconfined
 from autograder.suites import load_suite
 
 
@@ -60,9 +60,12 @@ def grade(
     seed: int | None = None,
     limits: Limits | None = None,
     hidden: bool = True,
+    allow_unconfined: bool = False,
 ) -> GradeReport:
     """Grade a notebook; `exercises` limits it, `hidden=False` runs only the
-    public checks (the learner's self-check)."""
+    public checks (the learner's self-check). Grading for credit (`hidden`)
+    refuses to run learner code unconfined (ConfinementRefused, a
+    NotebookError) unless `allow_unconfined`."""
     assignment, answers = open_submission(path, from_source=hidden)
     unknown = [name for name in exercises or [] if name not in assignment.exercises]
     if unknown:
@@ -71,7 +74,9 @@ def grade(
         seed = grading_seed(assignment.id, answers) if hidden else 0
     suite = load_suite(assignment.id, hidden=hidden)
     report = GradeReport(Path(path), assignment.id, seed)
-    sandbox = Sandbox(assignment, answers, limits or Limits(), seed)
+    if hidden and not allow_unconfined:
+        refuse_unconfined()
+    sandbox = Sandbox(assignment, answers, limits or Limits(), seed, forbidden=list(suite.forbidden.items()))
     try:
         for test in assignment.tests:
             if exercises and test.exercise not in exercises:

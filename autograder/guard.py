@@ -130,44 +130,60 @@ def _resolve(path: str) -> Any:
     return target
 
 
+def _function_label(tracer: "CallTracer", func: Any) -> str | None:
+    """What a torch-level call is, for `tracer`: a forbidden use, or None."""
+    name = tracer.functions.get(func)
+    if name is None and tracer.aten:
+        # torch.ops.aten.<op> calls arrive here as OpOverloads, before a
+        # CPU kernel may decompose them into ops the dispatch tracer sees.
+        packet = getattr(func, "overloadpacket", None)
+        if packet is None and type(func).__name__ == "OpOverloadPacket":
+            packet = func
+        if packet is not None:
+            name = tracer.aten.get(getattr(packet, "__name__", ""))
+    if name is None and tracer.any_call is not None:
+        name = f"{tracer.any_call}: torch ({getattr(func, '__name__', func)})"
+    return name
+
+
+def _aten_label(tracer: "CallTracer", func: Any) -> str | None:
+    packet = getattr(func, "overloadpacket", None)
+    return tracer.aten.get(getattr(packet, "__name__", ""))
+
+
 class _FunctionTracer(TorchFunctionMode):
-    def __init__(self, forbidden: dict[Any, str], used: list[str], any_call: str | None = None,
-                 aten: dict[str, str] | None = None) -> None:
+    """Torch-level calls, for the tracers it is given (one, or every active one)."""
+
+    def __init__(self, tracers: Any) -> None:
         super().__init__()
-        self.forbidden = forbidden
-        self.used = used
-        self.any_call = any_call
-        self.aten = aten or {}
+        self.tracers = tracers  # a list, or a callable returning the active ones
 
     def __torch_function__(self, func, types, args=(), kwargs=None):  # noqa: ANN001 - torch's protocol
-        name = self.forbidden.get(func)
-        if name is None and self.aten:
-            # torch.ops.aten.<op> calls arrive here as OpOverloads, before a
-            # CPU kernel may decompose them into ops the dispatch tracer sees.
-            packet = getattr(func, "overloadpacket", None)
-            if packet is None and type(func).__name__ == "OpOverloadPacket":
-                packet = func
-            if packet is not None:
-                name = self.aten.get(getattr(packet, "__name__", ""))
-        if name is None and self.any_call is not None:
-            name = f"{self.any_call}: torch ({getattr(func, '__name__', func)})"
-        if name is not None and name not in self.used:
-            self.used.append(name)
+        for tracer in (self.tracers() if callable(self.tracers) else self.tracers):
+            tracer.note(_function_label(tracer, func))
         return func(*args, **(kwargs or {}))
 
 
 class _DispatchTracer(TorchDispatchMode):
-    def __init__(self, forbidden: dict[str, str], used: list[str]) -> None:
+    """Every ATen operator, for the tracers it is given."""
+
+    def __init__(self, tracers: Any) -> None:
         super().__init__()
-        self.forbidden = forbidden
-        self.used = used
+        self.tracers = tracers
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # noqa: ANN001 - torch's protocol
-        packet = getattr(func, "overloadpacket", None)
-        name = self.forbidden.get(getattr(packet, "__name__", ""))
-        if name is not None and name not in self.used:
-            self.used.append(name)
+        for tracer in (self.tracers() if callable(self.tracers) else self.tracers):
+            tracer.note(_aten_label(tracer, func))
         return func(*args, **(kwargs or {}))
+
+
+# The tracers recording now, innermost last; standing wrappers and learner
+# threads report to them (see `watch`).
+_ACTIVE: list["CallTracer"] = []
+
+
+def _active() -> list["CallTracer"]:
+    return list(_ACTIVE)
 
 
 class CallTracer:
@@ -210,11 +226,19 @@ class CallTracer:
         self._modes: list[Any] = []
         self._patched: list[tuple[Any, str, Any]] = []
 
+    @property
+    def labels(self) -> set[str]:
+        return {name for *_, name in self.python_functions} | {name for _, name in self.modules}
+
+    def note(self, name: str | None) -> None:
+        if name is not None and name not in self.used:
+            self.used.append(name)
+
     def __enter__(self) -> "CallTracer":
         if self.functions or self.any_call or self.aten:
-            self._modes.append(_FunctionTracer(self.functions, self.used, self.any_call, self.aten))
+            self._modes.append(_FunctionTracer([self]))
         if self.aten:
-            self._modes.append(_DispatchTracer(self.aten, self.used))
+            self._modes.append(_DispatchTracer([self]))
         for mode in self._modes:
             mode.__enter__()
         for module, attribute, name in self.python_functions:
@@ -228,9 +252,12 @@ class CallTracer:
                     continue
                 self._patched.append((cls, method, original))
                 setattr(cls, method, self._recording(original, name))
+        _ACTIVE.append(self)
         return self
 
     def __exit__(self, *exc: Any) -> None:
+        if self in _ACTIVE:
+            _ACTIVE.remove(self)
         for cls, method, original in reversed(self._patched):
             setattr(cls, method, original)
         self._patched.clear()
@@ -239,15 +266,75 @@ class CallTracer:
         self._modes.clear()
 
     def _recording(self, original: Any, name: str) -> Any:
-        used = self.used
-
         @functools.wraps(original)
         def traced(*args: Any, **kwargs: Any) -> Any:
-            if name not in used:
-                used.append(name)
+            self.note(name)
             return original(*args, **kwargs)
 
         return traced
+
+
+_WATCHED = "__dlworkbook_watched__"
+
+
+def watch(rules: list[tuple[str, Forbidden]]) -> None:
+    """Before any learner cell runs: make tracing hold from the cell's first
+    line and in every thread.
+
+    Forbidden plain-Python functions and module classes are wrapped for good,
+    so a reference the cell takes early (`from torch.func import jacfwd` at
+    its top level) still reports to whichever tracer is active when it is
+    called; and every thread started from now on carries tracing modes that
+    report to the active tracers (modes are per thread otherwise)."""
+    for exercise, rule in rules:
+        for path in rule.python_functions:
+            module_path, _, attribute = path.rpartition(".")
+            try:
+                module = importlib.import_module(module_path)
+            except ImportError:
+                continue
+            original = getattr(module, attribute, None)
+            if callable(original) and not getattr(original, _WATCHED, False):
+                setattr(module, attribute, _standing(original, f"{exercise}: {path}"))
+        for path in rule.modules:
+            try:
+                cls = _resolve(path)
+            except (ImportError, AttributeError):
+                continue
+            for method in ("__init__", "forward"):
+                original = cls.__dict__.get(method)
+                if original is not None and not getattr(original, _WATCHED, False):
+                    setattr(cls, method, _standing(original, f"{exercise}: {path}"))
+    _watch_threads()
+
+
+def _standing(original: Any, name: str) -> Any:
+    @functools.wraps(original)
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        for tracer in _active():
+            if name in tracer.labels:
+                tracer.note(name)
+        return original(*args, **kwargs)
+
+    setattr(watched, _WATCHED, True)
+    return watched
+
+
+def _watch_threads() -> None:
+    import threading
+
+    # _bootstrap_inner runs every thread's run(), overridden or not.
+    bootstrap = threading.Thread._bootstrap_inner  # type: ignore[attr-defined]
+    if getattr(bootstrap, _WATCHED, False):
+        return
+
+    @functools.wraps(bootstrap)
+    def traced_bootstrap(self: threading.Thread) -> None:
+        with _FunctionTracer(_active), _DispatchTracer(_active):
+            bootstrap(self)
+
+    setattr(traced_bootstrap, _WATCHED, True)
+    threading.Thread._bootstrap_inner = traced_bootstrap  # type: ignore[attr-defined]
 
 
 def scan_source(source: str, exercise: str, rule: Forbidden) -> list[str]:

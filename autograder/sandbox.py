@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import signal
 import sys
 import tempfile
@@ -22,10 +23,12 @@ from autograder import messages, policy
 from autograder.calling import judge_reply
 from autograder.channel import FrameTooLarge
 from autograder.checking import LearnerError, OutcomeKind
+from autograder.confine import LEVEL_NONE
 from autograder.course import Assignment, course_root
 from autograder.guard import Forbidden
 from autograder.learner_errors import cell_failed
 from autograder.messages import ErrorInfo
+from autograder.notebook import NotebookError
 from autograder.seeds import learner_seed
 from autograder.zygote import ZygoteClient
 
@@ -37,27 +40,122 @@ class Limits:
     cell_timeout_s: float = 20.0
 
 
+# --- containment (see autograder.confine): what a learner process may see -----------------
+
+COURSE_VISIBLE = ("assignments", "datasets", "autograder")  # all a learner process sees of the course
+
+
 def hidden_course_paths() -> list[str]:
-    """Instructor folders the learner's process must not see."""
+    """Everything in the course a learner process must not see (solutions,
+    .git, tests, scripts, nbgrader's folders, ...): all but `COURSE_VISIBLE`
+    and the Python installation. With namespaces these are simply not in its
+    view; without, they are hidden only if its uid cannot read them."""
     try:
         root = course_root()
     except Exception:  # noqa: BLE001 - no course here: nothing to hide
         return []
-    return [str(root / name) for name in ("solutions", "submitted", "autograded", "feedback", "source")]
+    python = {path for path in _python_paths() if not _within(str(root), path)}
+    names = set(os.listdir(root)) | {"solutions", "submitted", "autograded", "feedback", "source", ".git", "tests"}
+    return sorted(str(root / name) for name in names
+                  if name not in COURSE_VISIBLE and not any(_within(str(root / name), path) for path in python))
+
+
+def _within(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def _python_paths() -> set[str]:
+    """The interpreter, its standard library and every package folder."""
+    import site
+
+    import torch
+
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
+             os.path.dirname(os.path.dirname(torch.__file__)), *site.getsitepackages()}
+    paths |= {entry for entry in sys.path if entry.endswith(("site-packages", "dist-packages", ".zip"))}
+    paths |= {entry for entry in os.environ.get("PYTHONPATH", "").split(os.pathsep) if entry}
+    paths |= {entry for entry in os.environ.get("LD_LIBRARY_PATH", "").split(os.pathsep) if entry}
+    return {os.path.realpath(path) for path in paths if os.path.isabs(path)}
 
 
 def read_only_paths() -> list[str]:
-    """What the learner's process may read but never change: the course (and
-    with it this package), the Python installation and its packages."""
-    paths = {sys.prefix, sys.base_prefix, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))}
-    try:
-        paths.add(str(course_root()))
-    except Exception:  # noqa: BLE001
-        pass
-    import torch
+    """The allow-list a learner process's mount view is built from, all
+    read-only: the system's libraries, the Python installation and its
+    packages, and in the course only `COURSE_VISIBLE` (and the datasets
+    folder wherever it is). Nothing that contains the course root is
+    allowed whole."""
+    from autograder.confine import SYSTEM_PATHS
+    from autograder.data import datasets_root
 
-    paths.add(os.path.dirname(os.path.dirname(torch.__file__)))
-    return sorted(paths)
+    try:
+        root: str | None = str(course_root().resolve())
+    except Exception:  # noqa: BLE001
+        root = None
+    paths = set(SYSTEM_PATHS) | _python_paths() | {str(datasets_root().resolve())}
+    package = os.path.dirname(os.path.abspath(__file__))
+    paths.add(package)
+    if root is not None:
+        paths |= {os.path.join(root, name) for name in COURSE_VISIBLE}
+        paths = {path for path in paths if not _within(root, path)}  # never the course root or a folder above it
+    kept = sorted(path for path in paths if os.path.lexists(path))
+    return [path for path in kept if not any(_within(path, other) and path != other for other in kept)]
+
+
+def learner_folders(scratch: str) -> dict[str, Any]:
+    """A learner process's part of the plan: its folder in `scratch`
+    (traversable, not listable) with its writable `work/`, its log (outside
+    `work/`, so the learner cannot swap it for a link), the mount point of
+    its view, and what it may see."""
+    from autograder.confine import learner_uid
+
+    os.chmod(scratch, 0o711)
+    folder = tempfile.mkdtemp(dir=scratch)
+    os.chmod(folder, 0o711)
+    workdir, view_root = os.path.join(folder, "work"), os.path.join(folder, "root")
+    os.mkdir(workdir, 0o700)
+    os.mkdir(view_root, 0o700)
+    return {"workdir": workdir, "log_path": os.path.join(folder, "output.log"), "view_root": view_root,
+            "learner_uid": learner_uid(), "hidden_paths": hidden_course_paths(), "read_only_paths": read_only_paths()}
+
+
+class ConfinementRefused(NotebookError):
+    """Grading for credit where learner code would run unconfined (reported
+    like an unusable input: one line, exit 2)."""
+
+
+_probed: dict[int, tuple[str, ...]] = {}
+
+
+def probe_confinement() -> tuple[str, ...]:
+    """What a learner process gets here (level first), from one that runs
+    no learner code; once per fork server."""
+    zygote = ZygoteClient.shared()
+    if zygote.process.pid not in _probed:
+        with tempfile.TemporaryDirectory(prefix="dlworkbook-probe-") as scratch:
+            plan = {"steps": [], "skip": [], "memory_bytes": Limits().memory_bytes, "seed": 0, "forbidden": [],
+                    **learner_folders(scratch)}
+            process = LearnerProcess(plan)
+            try:
+                message = process.receive(Limits().cell_timeout_s)
+            except (EOFError, OSError, LearnerError):
+                message = None
+            finally:
+                process.kill()
+            if not isinstance(message, messages.Ready):
+                raise RuntimeError(f"the learner process failed to start: {process.output_tail()}")
+            _probed[zygote.process.pid] = message.confinement
+    return _probed[zygote.process.pid]
+
+
+def refuse_unconfined() -> None:
+    """Grading for credit needs some confinement: ConfinementRefused where
+    learner code would run as the grader's own user with no namespaces."""
+    confinement = probe_confinement()
+    if not confinement or confinement[0] == LEVEL_NONE:
+        details = "; ".join(confinement[1:3])
+        raise ConfinementRefused(
+            f"refusing to grade for credit: learner code would run unconfined here ({details}); run as root or "
+            "where user namespaces are allowed, or pass --allow-unconfined to grade anyway")
 
 
 def _scenario_name(scenario: Callable[..., Any]) -> str:
@@ -125,13 +223,18 @@ class LearnerProcess:
         return "\n".join(text.splitlines()[-lines:])
 
     def kill(self) -> None:
-        for target in (lambda: os.killpg(self.pid, signal.SIGKILL), lambda: os.kill(self.pid, signal.SIGKILL)):
-            try:
-                target()
-            except (ProcessLookupError, PermissionError):
-                pass
-        self.exit_code(wait_s=2.0)  # reap it
+        """Kill it and everything it started (the fork server answers once
+        all of it is gone), then remove its scratch folder."""
+        try:
+            self.zygote.kill(self.pid)
+        except (OSError, RuntimeError, ValueError):  # the fork server died: do what we can from here
+            for target in (lambda: os.killpg(self.pid, signal.SIGKILL), lambda: os.kill(self.pid, signal.SIGKILL)):
+                try:
+                    target()
+                except (ProcessLookupError, PermissionError):
+                    pass
         self.conn.close()
+        shutil.rmtree(self.log_path.parent / "work", ignore_errors=True)
 
 
 @dataclass
@@ -146,6 +249,7 @@ class Sandbox:
     cell_errors: dict[str, ErrorInfo] = field(default_factory=dict)
     timed_out: set[str] = field(default_factory=set)  # exercises that ran out of time in a test
     confinement: tuple[str, ...] = ()  # what the last learner process reported it achieved
+    forbidden: list[tuple[str, Forbidden]] = field(default_factory=list)  # every rule: watched from the first cell on
 
     def __post_init__(self) -> None:
         self._scratch = tempfile.TemporaryDirectory(prefix="dlworkbook-grade-")
@@ -165,6 +269,12 @@ class Sandbox:
                 )
 
     def close(self) -> None:
+        """After the last test: nothing a learner process started is left
+        (results are written only after this), then its files go."""
+        try:
+            ZygoteClient.shared().sweep()
+        except (OSError, RuntimeError, ValueError):
+            pass
         self._scratch.cleanup()
 
     def fatal_reason(self, exercise: str) -> tuple[OutcomeKind, str] | None:
@@ -188,16 +298,13 @@ class Sandbox:
             process.kill()
 
     def _plan(self) -> dict[str, Any]:
-        workdir = tempfile.mkdtemp(dir=self._scratch.name)
         return {
             "steps": [{"filename": s["filename"], "source": s["source"]} for s in self.steps],
             "skip": sorted(self.fatal),
             "memory_bytes": self.limits.memory_bytes,
-            "log_path": os.path.join(workdir, "output.log"),
-            "workdir": workdir,
             "seed": learner_seed(self.seed),
-            "hidden_paths": hidden_course_paths(),
-            "read_only_paths": read_only_paths(),
+            "forbidden": [(exercise, rule.as_data()) for exercise, rule in self.forbidden],
+            **learner_folders(self._scratch.name),  # workdir, log, mount view (autograder.confine)
         }
 
     def _start(self) -> LearnerProcess:

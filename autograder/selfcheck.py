@@ -17,7 +17,7 @@ from typing import Any, Callable
 from autograder import wire
 from autograder.calling import call_scenario, judge_reply
 from autograder.checking import Context, execute
-from autograder.guard import Forbidden, source_problems
+from autograder.guard import Forbidden, source_problems, watch
 from autograder.scenarios import Learner
 from autograder.suites import load_suite
 
@@ -62,6 +62,9 @@ class Checker:
 
     def __init__(self, assignment_id: str) -> None:
         self.assignment_id = assignment_id
+        # Created in a setup cell, before any answer cell runs: from here on
+        # early references and learner threads are traced too.
+        watch(list(load_suite(assignment_id).forbidden.items()))
 
     def __call__(self, test_id: str, *objects: Any, seed: int = 0, **named: Any) -> None:
         __tracebackhide__ = True  # noqa: F841 - pytest and IPython hide this frame

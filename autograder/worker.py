@@ -23,7 +23,7 @@ from autograder import messages, wire
 from autograder.calling import call_scenario, describe_error
 from autograder.channel import Channel
 from autograder.confine import confine
-from autograder.guard import CallTracer, Forbidden
+from autograder.guard import CallTracer, Forbidden, watch
 from autograder.notebook import python_source
 from autograder.scenarios import Learner
 
@@ -115,6 +115,7 @@ def serve(conn: Channel, plan: dict[str, Any]) -> None:
     """Entry point of the learner's process."""
     achieved = _confine(plan)
     namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
+    watch([(exercise, Forbidden.from_data(rule)) for exercise, rule in plan.get("forbidden", [])])
     _run_steps(conn, plan, namespace)
     _send(conn, messages.Ready(tuple(achieved)))
     learner = Learner(namespace)

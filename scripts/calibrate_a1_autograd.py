@@ -22,7 +22,7 @@ import sys
 
 import torch
 
-from autograder.checks.a1_autograd import (
+from autograder.checks.a1_autograd.numerical_grad import (
     NG_ROUNDOFF,
     SMOOTH_FUNCTIONS,
     UNIT_ROUNDOFF,

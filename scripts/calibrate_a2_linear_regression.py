@@ -7,7 +7,7 @@ over many seeds, exactly as the checks draw them (data seed s with
 make_linear_data; training seed 1000 + s: train_linreg's generator,
 train_concise's torch.manual_seed), and prints the largest absolute error
 over w and b per seed: min, mean, max, and the margin to
-RECOVERY_TOLERANCE in autograder/checks/a2_linear_regression.py.
+RECOVERY_TOLERANCE in autograder/checks/a2_linear_regression/__init__.py.
 
     OMP_NUM_THREADS=1 .venv/bin/python scripts/calibrate_a2_linear_regression.py [--seeds 50]
 """
@@ -23,12 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
-from autograder.checks.a2_linear_regression import (  # noqa: E402
-    RECOVERY_TOLERANCE,
-    TRUE_B,
-    TRUE_W,
-    make_linear_data,
-)
+from autograder.checks.a2_linear_regression import RECOVERY_TOLERANCE, TRUE_B, TRUE_W  # noqa: E402
+from autograder.checks.a2_linear_regression.train_linreg import make_linear_data  # noqa: E402
 from autograder.reference import load_reference  # noqa: E402
 
 

@@ -31,3 +31,42 @@ def make_batches(seed: int, sizes: list[int], num_inputs: int, num_outputs: int)
     ]
 
 
+def random_shape(generator: torch.Generator, min_rank: int, max_rank: int, max_size: int = 6) -> tuple[int, ...]:
+    """A shape of random rank in [min_rank, max_rank], each dimension in [1, max_size], drawn from `generator`."""
+    rank = int(torch.randint(min_rank, max_rank + 1, (), generator=generator))
+    return tuple(int(n) for n in torch.randint(1, max_size + 1, (rank,), generator=generator))
+
+
+def expect_pair(value: object, what: str, names: str, hint: str) -> tuple[object, object]:
+    """The two items of a returned pair (a tuple or list of two); anything
+    else fails with "<what>: expected a pair <names>, got <what came>"."""
+    from autograder.checking import CheckFailed
+    from autograder.scenarios import describe
+
+    if not (isinstance(value, (tuple, list)) and len(value) == 2):
+        raise CheckFailed(f"{what}: expected a pair {names}, got {describe(value)}", hint)
+    return value[0], value[1]
+
+
+# --------------------------------------------------------------------------
+# Crashes explained (a5 onwards).
+
+from typing import TYPE_CHECKING, Any, Callable  # noqa: E402 - appended section
+
+if TYPE_CHECKING:
+    from autograder.checking import Context
+
+
+def run_explained(ctx: Context, what: str, hint: str, scenario: Callable[..., Any], *args: Any) -> Any:
+    """`ctx.run(scenario, *args)`, except that when the learner's code raises
+    (a shape mismatch, say) the failure names the input it crashed on
+    (`what`: the call, its shapes and arguments) and gives `hint`, not only
+    the exception's text."""
+    from autograder.checking import LearnerError
+
+    try:
+        return ctx.run(scenario, *args)
+    except LearnerError as error:
+        if error.kind != "error":
+            raise
+        raise LearnerError("error", f"{error.message}\n  input: {what}", error.hint or hint) from None

@@ -9,27 +9,12 @@ from __future__ import annotations
 import torch
 
 from autograder.checking import CheckFailed, Context
-from autograder.checks.a1_autograd import (
-    SMOOTH_FUNCTIONS,
-    check_numerical_grad_case,
-    check_sigmoid_case,
-    check_sigmoid_gradcheck,
-    check_value_graphs,
-    random_graph,
-    random_graphs,
-    single_op_graphs,
-    stacked_diamonds,
-    suite,
-    value_accumulation_trace,
-)
-
-for _test in ("numerical_grad", "Value", "Sigmoid"):
-    suite.test(f"{_test}/hidden")
-
-
-def _random_shape(generator: torch.Generator, min_rank: int, max_rank: int, max_size: int = 4) -> tuple[int, ...]:
-    rank = int(torch.randint(min_rank, max_rank + 1, (), generator=generator))
-    return tuple(int(n) for n in torch.randint(1, max_size + 1, (rank,), generator=generator))
+from autograder.checks.a1_autograd import suite
+from autograder.checks.a1_autograd.numerical_grad import SMOOTH_FUNCTIONS, check_numerical_grad_case
+from autograder.checks.a1_autograd.sigmoid import check_sigmoid_case, check_sigmoid_gradcheck
+from autograder.checks.a1_autograd.value import check_value_graphs, value_accumulation_trace
+from autograder.checks.a1_autograd.value_graphs import random_graph, random_graphs, single_op_graphs, stacked_diamonds
+from autograder.checks.kit import random_shape
 
 
 def _seed(ctx: Context, salt: str) -> int:
@@ -43,7 +28,7 @@ def numerical_grad_random_functions(ctx: Context) -> None:
     """numerical_grad agrees with autograd on every smooth function of the menu, random shapes of rank 0 to 3"""
     generator = ctx.generator("functions")
     for case, name in enumerate(sorted(SMOOTH_FUNCTIONS)):
-        x = torch.randn(_random_shape(generator, 0, 3), generator=generator, dtype=torch.float64)
+        x = torch.randn(random_shape(generator, 0, 3, 4), generator=generator, dtype=torch.float64)
         check_numerical_grad_case(ctx, name, x, None, f", random case {case} (seed {ctx.seed})")
 
 
@@ -52,7 +37,7 @@ def numerical_grad_error_order(ctx: Context) -> None:
     """numerical_grad with eps = 1e-3 and 1e-2 errs by eps**2/6 * f''' exactly as central differences do"""
     generator = ctx.generator("steps")
     for case, name in enumerate(sorted(SMOOTH_FUNCTIONS)):
-        x = torch.randn(_random_shape(generator, 1, 2), generator=generator, dtype=torch.float64)
+        x = torch.randn(random_shape(generator, 1, 2, 4), generator=generator, dtype=torch.float64)
         eps = 1e-2 if name == "cubic" else 1e-3  # O(eps**4) is exactly zero only for the cubic
         check_numerical_grad_case(ctx, name, x, eps, f", random case {case} (seed {ctx.seed})")
 
@@ -63,7 +48,7 @@ def numerical_grad_noncontiguous(ctx: Context) -> None:
     generator = ctx.generator("layouts")
     for case, name in enumerate(("tanh_mix", "norm_cos", "exp_cos")):
         # rank 2 or 3, every dimension >= 2: the transposed layout then really differs
-        shape = tuple(n + 1 for n in _random_shape(generator, 2, 3, 3))
+        shape = tuple(n + 1 for n in random_shape(generator, 2, 3, 3))
         x = torch.randn(shape, generator=generator, dtype=torch.float64)
         check_numerical_grad_case(ctx, name, x, None, f", random case {case} (seed {ctx.seed})", noncontiguous=True)
 
@@ -135,7 +120,7 @@ def sigmoid_random_inputs(ctx: Context) -> None:
     generator = ctx.generator("shapes")
     for case in range(10):
         dtype = (torch.float32, torch.float64)[case % 2]
-        x = torch.randn(_random_shape(generator, 0, 3, 5), generator=generator, dtype=dtype) * 8
+        x = torch.randn(random_shape(generator, 0, 3, 5), generator=generator, dtype=dtype) * 8
         check_sigmoid_case(ctx, x, f", random case {case} (seed {ctx.seed})")
 
 
@@ -161,5 +146,5 @@ def sigmoid_gradcheck_random(ctx: Context) -> None:
     """Sigmoid passes torch.autograd.gradcheck on random float64 inputs, small and large"""
     generator = ctx.generator("gradcheck")
     for case, scale in enumerate((1.0, 6.0, 25.0)):
-        x = torch.randn(_random_shape(generator, 1, 3), generator=generator, dtype=torch.float64) * scale
+        x = torch.randn(random_shape(generator, 1, 3, 4), generator=generator, dtype=torch.float64) * scale
         check_sigmoid_gradcheck(ctx, x, f", random case {case} (seed {ctx.seed})")

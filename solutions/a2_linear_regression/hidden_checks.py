@@ -15,26 +15,22 @@ from __future__ import annotations
 import torch
 
 from autograder.checking import Context
-from autograder.checks.a2_linear_regression import (
-    TRUE_B,
-    TRUE_W,
-    check_data_iter_case,
-    check_sgd_case,
-    check_squared_loss_case,
-    check_synthetic_data_case,
+from autograder.checks.a2_linear_regression import TRUE_B, TRUE_W, suite
+from autograder.checks.a2_linear_regression.data import check_data_iter_case, check_synthetic_data_case
+from autograder.checks.a2_linear_regression.loss import check_squared_loss_case
+from autograder.checks.a2_linear_regression.sgd import check_sgd_case
+from autograder.checks.a2_linear_regression.train_concise import (
     check_train_concise_full_batch,
     check_train_concise_recovery,
     check_train_concise_steps,
+)
+from autograder.checks.a2_linear_regression.train_linreg import (
     check_train_linreg_full_batch,
     check_train_linreg_recovery,
     make_linear_data,
-    suite,
 )
 
 DTYPES = (torch.float32, torch.float64)
-
-for _test in ("synthetic_data", "data_iter", "squared_loss", "sgd", "train_linreg", "train_concise"):
-    suite.test(f"{_test}/hidden")
 
 
 def _int(generator: torch.Generator, low: int, high: int) -> int:

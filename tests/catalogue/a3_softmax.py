@@ -335,3 +335,38 @@ def train_epoch(net, train_iter, loss, optimizer):
     return loss_sum / seen, hits / seen
 '''),
 ]
+
+# Other paths to the same computation (issue 8, class 2): each must lose credit.
+VARIANTS += [
+    Variant("softmax", "softmax_via_attention", '''
+def softmax(X):
+    shape = X.shape
+    scores = X.reshape(-1, 1, shape[-1])
+    query = torch.ones(scores.shape[0], 1, 1, dtype=X.dtype)
+    key = scores.transpose(1, 2)
+    value = torch.eye(shape[-1], dtype=X.dtype).expand(scores.shape[0], -1, -1)
+    out = torch.nn.functional.scaled_dot_product_attention(query, key, value, scale=1.0)
+    return out.reshape(shape)
+''', bug="no credit"),
+    Variant("softmax", "softmax_via_logcumsumexp", '''
+def softmax(X):
+    return torch.exp(X - X.logcumsumexp(dim=-1)[..., -1:])
+''', bug="no credit"),
+    Variant("cross_entropy", "cross_entropy_via_logcumsumexp", '''
+def cross_entropy(logits, y):
+    log_norm = logits.logcumsumexp(dim=1)[:, -1]
+    return (log_norm - logits[torch.arange(len(y)), y]).mean()
+''', bug="no credit"),
+]
+VARIANTS += [
+    # The forbidden kernel runs in a worker thread started (and warmed up)
+    # when the cell ran, before any tracing began: modes are per thread.
+    Variant("softmax", "softmax_softmin_in_prestarted_thread", '''
+from concurrent.futures import ThreadPoolExecutor
+_pool = ThreadPoolExecutor(1)
+_pool.submit(lambda: None).result()
+
+def softmax(X):
+    return _pool.submit(torch.nn.functional.softmin, -X, -1).result()
+''', bug="no credit"),
+]

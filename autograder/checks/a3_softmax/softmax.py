@@ -10,10 +10,13 @@ from autograder.compare import expect_tensor, shape_of
 from autograder.guard import forbid
 from autograder.scenarios import call_with_grad
 
+# Attention kernels and the cumulative log-sum-exp compute a softmax too.
 suite.forbid("softmax", forbid(
-    "softmax", "log_softmax", "_safe_softmax",
-    shown=("torch.softmax", "F.softmax", "F.log_softmax", "torch.nn.Softmax"),
-    modules=("torch.nn.Softmax", "torch.nn.LogSoftmax", "torch.nn.Softmax2d"),
+    "softmax", "log_softmax", "_safe_softmax", "attention", "transformer", "logcumsumexp",
+    shown=("torch.softmax", "F.softmax", "F.log_softmax", "torch.nn.Softmax",
+           "attention kernels (F.scaled_dot_product_attention, nn.MultiheadAttention)", "torch.logcumsumexp"),
+    modules=("torch.nn.Softmax", "torch.nn.LogSoftmax", "torch.nn.Softmax2d", "torch.nn.MultiheadAttention",
+             "torch.nn.Transformer", "torch.nn.TransformerEncoderLayer", "torch.nn.TransformerDecoderLayer"),
 ))
 
 HINT_OVERFLOW = "softmax overflows for large inputs: subtract each row's max (keepdim=True) before exp"
