@@ -2,7 +2,7 @@
 
 Runs the REFERENCE MLP, Dropout and dropout (from the source notebook, via
 autograder.reference.load_reference) through the very scenario the
-"MLP/threshold" test runs (autograder.checks.a4_mlp.mlp_digits, with
+"MLP/threshold" test runs (autograder.checks.a4_mlp.mlp.mlp_digits, with
 THRESHOLD's configuration) over many seeds, and prints the test accuracy:
 min, mean, max, and the margin to THRESHOLD["accuracy"]. It also measures
 the classic failure the threshold alone cannot see: the same training with
@@ -24,7 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-from autograder.checks.a4_mlp import THRESHOLD, mlp_digits  # noqa: E402
+from autograder.checks.a4_mlp import THRESHOLD  # noqa: E402
+from autograder.checks.a4_mlp.mlp import mlp_digits  # noqa: E402
 from autograder.data import load_digits  # noqa: E402
 from autograder.reference import load_reference  # noqa: E402
 from autograder.scenarios import Learner  # noqa: E402

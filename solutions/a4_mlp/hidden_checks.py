@@ -11,28 +11,24 @@ from __future__ import annotations
 import torch
 
 from autograder.checking import Context
-from autograder.checks.a4_mlp import (
+from autograder.checks.a4_mlp import suite
+from autograder.checks.a4_mlp.checkpoint import check_load_case, check_save_case
+from autograder.checks.a4_mlp.dropout import (
     HINT_DROP_EVAL,
     HINT_DROP_P_ZERO,
-    _signed_input,
     check_dropout_case,
     check_dropout_identity,
     check_dropout_invalid,
     check_dropout_module,
     check_dropout_p_one,
     check_dropout_randomness,
-    check_load_case,
-    check_mlp_case,
-    check_optimizer_case,
-    check_save_case,
-    suite,
+    signed_input,
 )
+from autograder.checks.a4_mlp.mlp import check_mlp_case
+from autograder.checks.a4_mlp.optim_checks import check_optimizer_case
 
 DTYPES = (torch.float32, torch.float64)
 HIDDEN_DELTA = 1e-9  # per statistical comparison
-
-for _test in ("dropout", "Dropout", "MLP", "SGDMomentum", "RMSprop", "Adam", "save_checkpoint", "load_checkpoint"):
-    suite.test(f"{_test}/hidden")
 
 
 def _seeds(ctx: Context, salt: str, count: int) -> list[int]:
@@ -66,7 +62,7 @@ def dropout_random_inputs(ctx: Context) -> None:
         rank = 1 + case % 4
         dtype = DTYPES[case % 2]
         numel = int(torch.randint(20_000, 60_000, (), generator=generator))
-        X = _signed_input(generator, _shape_with_about(generator, rank, numel), dtype)
+        X = signed_input(generator, _shape_with_about(generator, rank, numel), dtype)
         p = round(float(torch.empty(()).uniform_(0.05, 0.95, generator=generator)), 3)
         check_dropout_case(ctx, X, p, f", random case {case} (seed {ctx.seed})", HIDDEN_DELTA)
 
@@ -77,7 +73,7 @@ def dropout_small_inputs(ctx: Context) -> None:
     generator = ctx.generator("small")
     for case in range(6):
         shape = tuple(int(n) for n in torch.randint(1, 4, (1 + case % 3,), generator=generator))
-        X = _signed_input(generator, shape, DTYPES[case % 2])
+        X = signed_input(generator, shape, DTYPES[case % 2])
         check_dropout_case(ctx, X, (0.2, 0.5, 0.9)[case % 3], f", small case {case} (seed {ctx.seed})", HIDDEN_DELTA)
 
 
@@ -87,14 +83,14 @@ def dropout_noncontiguous(ctx: Context) -> None:
 
     False-failure probability: 4 Hoeffding bounds of 1e-9: < 4e-9.
     """
-    X = _signed_input(ctx.generator("nc"), (150, 160))
+    X = signed_input(ctx.generator("nc"), (150, 160))
     check_dropout_case(ctx, X, 0.4, " (non-contiguous)", HIDDEN_DELTA, noncontiguous=True)
 
 
 @suite.check("dropout/hidden")
 def dropout_edge_probabilities(ctx: Context) -> None:
     """dropout with p given as the ints 0 and 1, with training=False in float64, and on an empty tensor"""
-    X = _signed_input(ctx.generator("edges"), (7, 9), torch.float64)
+    X = signed_input(ctx.generator("edges"), (7, 9), torch.float64)
     check_dropout_identity(ctx, X, 0, True, " (p is the int 0)", HINT_DROP_P_ZERO)
     check_dropout_identity(ctx, X, 0.9, False, " (float64)", HINT_DROP_EVAL)
     check_dropout_p_one(ctx, X, " (p is the int 1)", p=1)
@@ -116,7 +112,7 @@ def dropout_randomness_float64(ctx: Context) -> None:
 
     False-failure probability: 5 outputs with 4 Hoeffding bounds of 1e-9 each: < 2e-8.
     """
-    X = _signed_input(ctx.generator("random"), (120, 150), torch.float64)
+    X = signed_input(ctx.generator("random"), (120, 150), torch.float64)
     check_dropout_randomness(ctx, X, 0.7, " (float64)")
 
 
@@ -133,7 +129,7 @@ def dropout_layer_random(ctx: Context) -> None:
     for case in range(4):
         p = (0.1, 0.25, 0.6, 0.8)[case]
         numel = int(torch.randint(20_000, 40_000, (), generator=generator))
-        X = _signed_input(generator, _shape_with_about(generator, 2 + case % 3, numel), DTYPES[case % 2])
+        X = signed_input(generator, _shape_with_about(generator, 2 + case % 3, numel), DTYPES[case % 2])
         check_dropout_module(ctx, X, p, f", random case {case} (seed {ctx.seed})", HIDDEN_DELTA)
 
 

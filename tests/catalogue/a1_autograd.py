@@ -593,3 +593,21 @@ class Sigmoid(torch.autograd.Function):
         return grad_output * s * (1 - s)
 '''),
 ]
+
+VARIANTS += [
+    # Printing a tensor calls torch's forward-AD unpacking: not a use of autograd.
+    Variant("numerical_grad", "ng_prints_tensors_ok", '''
+import itertools
+
+def numerical_grad(f, x, eps=1e-6):
+    print("x =", x)
+    grad = torch.zeros_like(x)
+    for index in itertools.product(*(range(n) for n in x.shape)):
+        x_plus, x_minus = x.clone(), x.clone()
+        x_plus[index] += eps
+        x_minus[index] -= eps
+        grad[index] = (f(x_plus) - f(x_minus)) / (2 * eps)
+    print("grad =", grad)
+    return grad
+'''),
+]

@@ -58,13 +58,21 @@ def synthetic_data(w, b, num_examples, generator=None):
     y += torch.normal(0, 0.01, y.shape, generator=generator, dtype=w.dtype)
     return X, y.reshape((-1, 1))
 ''', bug="with the w and b you were given"),
-    Variant("synthetic_data", "sd_default_dtype", '''
+    # d2l's own code (with the generator): float32 by default, as the contract says.
+    Variant("synthetic_data", "sd_d2l_default_dtype_ok", '''
 def synthetic_data(w, b, num_examples, generator=None):
     X = torch.normal(0, 1, (num_examples, len(w)), generator=generator)
     y = torch.matmul(X, w) + b
     y += torch.normal(0, 0.01, y.shape, generator=generator)
     return X, y.reshape((-1, 1))
-''', bug="in w's dtype"),
+'''),
+    Variant("synthetic_data", "sd_float64", '''
+def synthetic_data(w, b, num_examples, generator=None):
+    X = torch.normal(0, 1, (num_examples, len(w)), generator=generator, dtype=torch.float64)
+    y = X @ w.double() + b
+    y += torch.normal(0, 0.01, y.shape, generator=generator, dtype=torch.float64)
+    return X, y.reshape((-1, 1))
+''', bug="should be float32"),
     Variant("synthetic_data", "sd_randn_column_ok", '''
 def synthetic_data(w, b, num_examples, generator=None):
     X = torch.randn(num_examples, w.shape[0], generator=generator, dtype=w.dtype)

@@ -370,3 +370,14 @@ def softmax(X):
     return _pool.submit(torch.nn.functional.softmin, -X, -1).result()
 ''', bug="no credit"),
 ]
+VARIANTS += [
+    # d2l's own shortcut: with one score column it skips the argmax and
+    # compares scores with labels (broadcasting (n, 1) against (n,)).
+    Variant("accuracy", "acc_d2l_skips_argmax_for_one_column", '''
+def accuracy(y_hat, y):
+    if len(y_hat.shape) > 1 and y_hat.shape[1] > 1:
+        y_hat = y_hat.argmax(axis=1)
+    cmp = y_hat.type(y.dtype) == y
+    return float(cmp.type(y.dtype).sum()) / len(y)
+''', bug="single score column"),
+]

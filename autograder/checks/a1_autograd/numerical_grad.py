@@ -25,8 +25,10 @@ from autograder.compare import expect_tensor, shape_of
 from autograder.guard import forbid
 from autograder.scenarios import Learner, describe, make_noncontiguous
 
+# Forward-mode AD needs make_dual; unpack_dual alone is harmless, and
+# printing a tensor calls it, so it is not traced (a print is not a cheat).
 suite.forbid("numerical_grad", forbid(
-    "make_dual", "unpack_dual",
+    "make_dual",
     shown=("torch.autograd.*", "torch.func.*", ".backward()"),
     functions=(
         "torch.autograd.grad", "torch.autograd.backward", "torch.Tensor.backward",
@@ -39,7 +41,7 @@ suite.forbid("numerical_grad", forbid(
     python_functions=(
         "torch.func.grad", "torch.func.grad_and_value", "torch.func.vjp", "torch.func.jvp", "torch.func.jacrev",
         "torch.func.jacfwd", "torch.func.hessian", "torch.func.linearize", "torch.func.vmap",
-        "torch.autograd.forward_ad.make_dual", "torch.autograd.forward_ad.unpack_dual",
+        "torch.autograd.forward_ad.make_dual",
     ),
     names=("autograd", "func", "functorch", "gradcheck", "forward_ad"),
     allowed_names=("grad",),  # x.grad is an attribute, not a call: torch.autograd.grad is caught as `autograd`

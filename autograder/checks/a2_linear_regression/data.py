@@ -33,7 +33,7 @@ suite.forbid("data_iter", forbid(shown=("DataLoader",), modules=("torch.utils.da
 # Hints: one sentence naming the likely bug.
 HINT_SD_Y_COLUMN = "return y as a column of shape (num_examples, 1): y.reshape((-1, 1))"
 HINT_SD_X_SHAPE = "X holds one example per row: shape (num_examples, len(w))"
-HINT_SD_DTYPE = "build X (and so y) in w's dtype: torch.normal(0, 1, size, dtype=w.dtype, generator=generator)"
+HINT_SD_DTYPE = "create X and the noise as float32, as d2l does (torch.normal's default dtype): no dtype=torch.float64"
 HINT_SD_STANDARD_NORMAL = ("draw X from the standard normal N(0, 1): torch.normal(0, 1, (num_examples, len(w))) "
                            "(torch.rand is uniform on [0, 1))")
 HINT_SD_NO_NOISE = "add Gaussian noise to y: y += torch.normal(0, 0.01, y.shape, generator=generator)"
@@ -162,8 +162,8 @@ def check_synthetic_data_case(ctx: Context, w: torch.Tensor, b: float, n: int, g
         raise CheckFailed(f"{what}: y should have shape {(n, 1)}, got {tuple(y.shape)}",
                           HINT_SD_Y_COLUMN if y.numel() == n else HINT_SD_LINEAR)
     for name, tensor in (("X", X), ("y", y)):
-        if tensor.dtype != w.dtype:
-            raise CheckFailed(f"{what}: {name} should have w's dtype {w.dtype}, got {tensor.dtype}", HINT_SD_DTYPE)
+        if tensor.dtype != torch.float32:  # the contract: created from nothing, so float32 (graded on float32 w only)
+            raise CheckFailed(f"{what}: {name} should be float32, got {tensor.dtype}", HINT_SD_DTYPE)
     if not result["w_unchanged"]:
         raise CheckFailed(f"{what}: synthetic_data changed w", HINT_SD_INPUT)
     if n >= 50:

@@ -14,6 +14,8 @@ from autograder.scenarios import Learner, call
 
 HINT_ACC_FRACTION = "return the fraction of correct rows (correct / n), not the count of correct rows"
 HINT_ACC_ROWS = "take the argmax over each row's classes: y_hat.argmax(dim=1)"
+HINT_ACC_ONE_COLUMN = ("take y_hat.argmax(dim=1) for every y_hat, even one with a single score column (whose argmax is "
+                       "always class 0): do not skip the argmax when y_hat.shape[1] == 1")
 
 # --------------------------------------------------------------------------
 # Learner side: scenarios.
@@ -68,6 +70,8 @@ def check_accuracy_case(ctx: Context, y_hat: torch.Tensor, y: torch.Tensor, labe
         hint = HINT_ACC_ROWS
     elif isinstance(got, torch.Tensor):
         hint = "return a Python float: float(...) of the fraction, not a tensor"
+    elif y_hat.dim() == 2 and y_hat.shape[1] == 1:
+        hint = HINT_ACC_ONE_COLUMN
     elif isinstance(got, int) and not close(float(got), expected):
         hint = "divide with /, not //: integer division rounds the fraction down to 0"
     expect_number(got, expected, what, hint)
@@ -115,3 +119,8 @@ def evaluate_accuracy_small(ctx: Context) -> None:
     check_evaluate_accuracy_case(ctx, 3, [4, 4, 2], True, False, "")
 
 
+@suite.check("accuracy")
+def accuracy_with_one_score_column(ctx: Context) -> None:
+    """accuracy takes the argmax even when y_hat has a single score column"""
+    y_hat = torch.tensor([[0.9], [0.1], [2.0], [0.0]])
+    check_accuracy_case(ctx, y_hat, torch.tensor([0, 1, 0, 0]), " (one score column)")

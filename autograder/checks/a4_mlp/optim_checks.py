@@ -1,0 +1,394 @@
+"""a4_mlp · SGDMomentum, RMSprop, Adam, grader side: torch's optimizer as
+the oracle, hand-written optimizers with the classic bugs switched on to
+name the learner's, and the checks. What is forbidden, the hints and the
+scenarios are in `optim`."""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import torch
+
+from autograder.checking import CheckFailed, Context, LearnerError
+from autograder.checks.a4_mlp import suite
+from autograder.checks.a4_mlp.optim import (
+    HINT_ADAM_EPS,
+    HINT_ADAM_GLOBAL_STEP,
+    HINT_ADAM_NO_BIAS,
+    HINT_ADAM_STEP_ZERO,
+    HINT_ADAM_WD_AFTER,
+    HINT_OPT_CLOSURE_GRAD,
+    HINT_OPT_CLOSURE_RETURN,
+    HINT_OPT_GROUPS,
+    HINT_OPT_IN_PLACE,
+    HINT_OPT_SKIP_NONE,
+    HINT_OPT_STATE,
+    HINT_OPT_SUBCLASS,
+    HINT_RMS_ALPHA,
+    HINT_RMS_EPS,
+    HINT_RMS_FIRST,
+    HINT_RMS_SQRT,
+    HINT_SGD_DAMPENED,
+    HINT_SGD_NO_STATE,
+    HINT_SGD_STALE,
+    HINT_SGD_WD_AFTER,
+    HINT_SGD_WD_OUTSIDE,
+    HINT_SGD_ZERO_START,
+    PARAM_NAMES,
+    REQUIRED_STATE,
+    TORCH_OPTIMIZER,
+    OptimProblem,
+    optimizer_class_info,
+    optimizer_trace,
+    run_optimizer,
+)
+from autograder.compare import expect_tensor
+from autograder.guard import explain
+from autograder.scenarios import describe
+
+# --------------------------------------------------------------------------
+# Grader side: the oracle, the simulated bugs, the diagnosis, the checks.
+
+
+def _torch_factory(name: str, kwargs: dict[str, Any]) -> Callable[[Any], Any]:
+    cls = getattr(torch.optim, TORCH_OPTIMIZER[name])
+    return lambda params: cls(params, foreach=False, **kwargs)
+
+
+class SimulatedOptimizer(torch.optim.Optimizer):
+    """Hand-written SGD/RMSprop/Adam with one classic bug switched on, to
+    name the learner's bug by reproducing it (bug=None is torch's algorithm)."""
+
+    def __init__(self, params: Any, name: str, bug: str | None, defaults: dict[str, Any]) -> None:
+        super().__init__(params, defaults)
+        self.name, self.bug, self.calls = name, bug, 0
+
+    @torch.no_grad()
+    def step(self, closure: Any = None) -> Any:  # type: ignore[override]
+        self.calls += 1
+        for group in self.param_groups:
+            hyper = self.defaults if self.bug == "ignore_groups" else group
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                getattr(self, "_" + self.name)(p, p.grad, self.state[p], hyper)
+        return None
+
+    def _SGDMomentum(self, p: torch.Tensor, g: torch.Tensor, state: dict[str, Any], h: dict[str, Any]) -> None:
+        lr, m, wd, bug = h["lr"], h.get("momentum", 0.0), h.get("weight_decay", 0.0), self.bug
+        if wd and bug not in ("wd_after", "wd_outside"):
+            g = g + wd * p
+        if m:
+            if bug == "ema_zero":
+                buf = state.setdefault("buf", torch.zeros_like(p))
+                buf.mul_(m).add_(g, alpha=1 - m)
+                d = buf
+            elif bug == "ema_first":
+                if "buf" not in state:
+                    state["buf"] = g.clone()
+                else:
+                    state["buf"].mul_(m).add_(g, alpha=1 - m)
+                d = state["buf"]
+            elif bug == "stale":
+                buf = state.setdefault("buf", torch.zeros_like(p))
+                d = buf.clone()
+                buf.mul_(m).add_(g)
+            elif bug == "no_state":
+                d = g
+            else:
+                if "buf" not in state:
+                    state["buf"] = g.clone()
+                else:
+                    state["buf"].mul_(m).add_(g)
+                d = state["buf"]
+        else:
+            d = g
+        if bug == "wd_outside" and wd:
+            d = d + wd * p
+        p.sub_(lr * d)
+        if bug == "wd_after" and wd:
+            p.sub_(lr * wd * p)
+
+    def _RMSprop(self, p: torch.Tensor, g: torch.Tensor, state: dict[str, Any], h: dict[str, Any]) -> None:
+        lr, alpha, eps, bug = h["lr"], h.get("alpha", 0.99), h.get("eps", 1e-8), self.bug
+        if "v" not in state and bug == "first_sq":
+            state["v"] = g * g
+        else:
+            v = state.setdefault("v", torch.zeros_like(p))
+            weight = 1 - alpha if bug == "alpha_swapped" else alpha
+            v.mul_(weight).addcmul_(g, g, value=1 - weight)
+        v = state["v"]
+        if bug == "eps_inside":
+            denom = (v + eps).sqrt()
+        elif bug == "no_sqrt":
+            denom = v + eps
+        else:
+            denom = v.sqrt() + eps
+        p.sub_(lr * g / denom)
+
+    def _Adam(self, p: torch.Tensor, g: torch.Tensor, state: dict[str, Any], h: dict[str, Any]) -> None:
+        lr, (b1, b2), eps, wd, bug = h["lr"], h.get("betas", (0.9, 0.999)), h.get("eps", 1e-8), h.get("weight_decay", 0.0), self.bug
+        state["step"] = state.get("step", 0) + 1
+        t = self.calls if bug == "global_step" else state["step"]
+        if bug == "step_zero":
+            t -= 1
+        if wd and bug == "adamw":
+            p.mul_(1 - lr * wd)
+        elif wd and bug != "wd_after":
+            g = g + wd * p
+        m = state.setdefault("m", torch.zeros_like(p))
+        v = state.setdefault("v", torch.zeros_like(p))
+        m.mul_(b1).add_(g, alpha=1 - b1)
+        v.mul_(b2).addcmul_(g, g, value=1 - b2)
+        if bug == "no_bias_correction":
+            update = m / (v.sqrt() + eps)
+        else:
+            m_hat, v_hat = m / (1 - b1 ** t), v / (1 - b2 ** t)
+            update = m_hat / ((v_hat + eps).sqrt() if bug == "eps_inside" else v_hat.sqrt() + eps)
+        p.sub_(lr * update)
+        if wd and bug == "wd_after":
+            p.sub_(lr * wd * p)
+
+
+BUGS = {
+    "SGDMomentum": (("ema_zero", HINT_SGD_ZERO_START), ("ema_first", HINT_SGD_DAMPENED), ("stale", HINT_SGD_STALE),
+                    ("no_state", HINT_SGD_NO_STATE), ("wd_after", HINT_SGD_WD_AFTER), ("wd_outside", HINT_SGD_WD_OUTSIDE),
+                    ("ignore_groups", HINT_OPT_GROUPS)),
+    "RMSprop": (("eps_inside", HINT_RMS_EPS), ("first_sq", HINT_RMS_FIRST), ("alpha_swapped", HINT_RMS_ALPHA),
+                ("no_sqrt", HINT_RMS_SQRT), ("ignore_groups", HINT_OPT_GROUPS)),
+    "Adam": (("no_bias_correction", HINT_ADAM_NO_BIAS), ("eps_inside", HINT_ADAM_EPS), ("wd_after", HINT_ADAM_WD_AFTER),
+             ("adamw", HINT_ADAM_WD_AFTER), ("global_step", HINT_ADAM_GLOBAL_STEP), ("step_zero", HINT_ADAM_STEP_ZERO),
+             ("ignore_groups", HINT_OPT_GROUPS)),
+}
+
+_DEFAULTS = {
+    "SGDMomentum": {"momentum": 0.0, "weight_decay": 0.0},
+    "RMSprop": {"lr": 0.01, "alpha": 0.99, "eps": 1e-8},
+    "Adam": {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0},
+}
+
+
+def simulate(name: str, bug: str | None, seed: int, dtype: torch.dtype, kwargs: dict[str, Any], num_steps: int,
+             group_overrides: dict[str, Any] | None) -> list[list[torch.Tensor]]:
+    defaults = {**_DEFAULTS[name], **kwargs}
+    factory = lambda params: SimulatedOptimizer(params, name, bug, defaults)  # noqa: E731
+    trace = run_optimizer(factory, seed, dtype, num_steps, False, group_overrides)["trace"]
+    return [record["params"] for record in trace]
+
+
+def _trajectory_tolerance(dtype: torch.dtype) -> tuple[float, float]:
+    # Two correct implementations may round differently at each step (e.g.
+    # lerp vs mul-add for exp_avg); 30 steps of such differences stay far
+    # below these, while every catalogued bug is off by orders of magnitude more.
+    return (1e-4, 1e-6) if dtype == torch.float32 else (1e-9, 1e-11)
+
+
+def _diagnose_optimizer(name: str, got_trace: list[dict[str, Any]], reference: list[dict[str, Any]], step: int,
+                        seed: int, dtype: torch.dtype, kwargs: dict[str, Any], num_steps: int,
+                        group_overrides: dict[str, Any] | None) -> str | None:
+    got = got_trace[step]["params"]
+    before = got_trace[step - 1]["params"] if step else [p.detach() for p in OptimProblem(seed, dtype).ordered_parameters()]
+    expected_before = reference[step - 1]["params"] if step else before
+    if any(not torch.isfinite(g).all() for g in got):
+        return HINT_ADAM_STEP_ZERO if name == "Adam" else None
+    if not torch.equal(got[5], before[5]):
+        return HINT_OPT_SKIP_NONE
+    if step % 3 != 0 and not torch.equal(got[4], before[4]):
+        return HINT_OPT_SKIP_NONE
+    if all(torch.equal(g, b) for g, b in zip(got[:4], before[:4])) and not all(
+            torch.equal(e, b) for e, b in zip(reference[step]["params"][:4], expected_before[:4])):
+        if not (name == "SGDMomentum" and step == 0 and kwargs.get("momentum")):
+            return HINT_OPT_IN_PLACE
+    return _match_bug(name, got_trace, reference, step, seed, dtype, kwargs, group_overrides)
+
+
+def _match_bug(name: str, got_trace: list[dict[str, Any]], reference: list[dict[str, Any]], last: int, seed: int,
+               dtype: torch.dtype, kwargs: dict[str, Any], group_overrides: dict[str, Any] | None) -> str | None:
+    """The hint of the catalogued bug whose simulation comes closest to the
+    learner's parameters at steps 0..last (within a tenth of how far the bug
+    takes torch's run), among those that differ from torch's."""
+    rtol, atol = _trajectory_tolerance(dtype)
+    got = [[g.detach().to(torch.float64) if isinstance(g, torch.Tensor) else None for g in got_trace[k]["params"]]
+           for k in range(last + 1)]
+    if any(g is None for step in got for g in step):
+        return None
+    best: tuple[float, str] | None = None  # several bugs can look alike: the closest simulation names it
+    for bug, hint in BUGS[name]:
+        if bug == "ignore_groups" and not group_overrides:
+            continue
+        simulated = simulate(name, bug, seed, dtype, kwargs, last + 1, group_overrides)
+        differs = any(not torch.allclose(s, e, rtol=rtol, atol=atol)
+                      for k in range(last + 1) for s, e in zip(simulated[k], reference[k]["params"]))
+        if not differs:
+            continue
+        # The learner reproduces the bug when it is much closer to the simulation than the bug is to torch.
+        effect = max(float((s.double() - e.double()).abs().max()) for k in range(last + 1)
+                     for s, e in zip(simulated[k], reference[k]["params"]))
+        distance = max(float((g - s.double()).abs().max()) if g.shape == s.shape else math.inf
+                       for k in range(last + 1) for g, s in zip(got[k], simulated[k]))
+        ratio = distance / effect
+        if ratio <= 0.1 and (best is None or ratio < best[0]):
+            best = (ratio, hint)
+    return best[1] if best else None
+
+
+def _describe_kwargs(kwargs: dict[str, Any]) -> str:
+    return ", ".join(f"{key}={value!r}" for key, value in kwargs.items())
+
+
+def check_optimizer_case(ctx: Context, name: str, seed: int, dtype: torch.dtype, kwargs: dict[str, Any], num_steps: int,
+                         label: str, use_closure: bool = False, group_overrides: dict[str, Any] | None = None) -> None:
+    """The learner's optimizer and torch's, side by side on OptimProblem(seed):
+    parameters and state after every step, and with a closure, what step returns."""
+    dtype_name = str(dtype).replace("torch.", "")
+    try:
+        result = ctx.run(optimizer_trace, name, seed, dtype_name, kwargs, num_steps, use_closure, group_overrides)
+    except LearnerError as error:
+        if "NoneType" in error.message and error.hint is None:
+            error.hint = HINT_OPT_SKIP_NONE
+        raise
+    torch_name = f"torch.optim.{TORCH_OPTIMIZER[name]}"
+    groups = f", first param group overriding {_describe_kwargs(group_overrides)}" if group_overrides else ""
+    made = f"{name}(params, {_describe_kwargs(kwargs)})" if kwargs else f"{name}(params)"
+    what = f"{made} on {dtype_name} parameters{groups}{', stepping with a closure' if use_closure else ''}{label}"
+    if result.get("closure_error"):
+        raise CheckFailed(f"{what}: step(closure) failed: {result['closure_error']}", HINT_OPT_CLOSURE_GRAD)
+    reference = run_optimizer(_torch_factory(name, kwargs), seed, dtype, num_steps, use_closure, group_overrides)["trace"]
+    trace = result["trace"]
+    if len(trace) != num_steps:
+        raise CheckFailed(f"{what}: the run stopped after {len(trace)} of {num_steps} steps")
+    rtol, atol = _trajectory_tolerance(dtype)
+    for step in range(num_steps):
+        got, expected = trace[step], reference[step]
+        if use_closure:
+            if got["closure_calls"] != 1:
+                raise CheckFailed(f"{what}: step {step + 1} called the closure {got['closure_calls']} times; expected once",
+                                  HINT_OPT_CLOSURE_RETURN)
+            if not got["returned_is_loss"]:
+                raise CheckFailed(f"{what}: step(closure) returned {got['returned']}, not the closure's loss",
+                                  HINT_OPT_CLOSURE_RETURN)
+        for index, parameter_name in enumerate(PARAM_NAMES):
+            g, e = got["params"][index], expected["params"][index]
+            if not (isinstance(g, torch.Tensor) and g.shape == e.shape and g.dtype == e.dtype
+                    and torch.allclose(g, e, rtol=rtol, atol=atol)):
+                hint = _diagnose_optimizer(name, trace, reference, step, seed, dtype, kwargs, num_steps, group_overrides)
+                expect_tensor(g, e, f"{what}: parameter {parameter_name} after step {step + 1} of {num_steps} "
+                                    f"(compared with {torch_name})", hint, rtol=rtol, atol=atol)
+        _check_state(name, what, step, num_steps, got["state"], expected["state"], rtol, atol, torch_name,
+                     lambda: _match_bug(name, trace, reference, num_steps - 1, seed, dtype, kwargs, group_overrides))
+
+
+def _check_state(name: str, what: str, step: int, num_steps: int, got: list[dict[str, Any]], expected: list[dict[str, Any]],
+                 rtol: float, atol: float, torch_name: str, diagnose: Callable[[], str | None]) -> None:
+    """Torch's state for every parameter it keeps state for, key by key; on a
+    mismatch, the bug whose simulation reproduces the whole run names it."""
+    for index, parameter_name in enumerate(PARAM_NAMES):
+        reference = expected[index]
+        if not reference:
+            continue
+        mine = got[index]
+        # `offset` has no gradient on steps not divisible by 3: its state must not move then.
+        hint = HINT_OPT_SKIP_NONE if index == 4 and step % 3 != 0 else HINT_OPT_STATE
+        keys = [key for key in reference if key in REQUIRED_STATE[name] or (key == "step" and "step" in mine)]
+        for key in keys:
+            where = f"{what}: self.state[p]['{key}'] of parameter {parameter_name} after step {step + 1} of {num_steps}"
+            if key not in mine:
+                present = ", ".join(repr(k) for k in mine) or "nothing"
+                raise CheckFailed(f"{where} is missing (the state holds {present})", HINT_OPT_STATE)
+            value, target = mine[key], reference[key]
+            if key == "step":
+                number = float(value) if isinstance(value, (int, float)) or (
+                    isinstance(value, torch.Tensor) and value.numel() == 1) else None
+                if number is None or number != float(target):
+                    raise CheckFailed(f"{where}: expected {float(target):g}, got {describe(value)}",
+                                      HINT_ADAM_GLOBAL_STEP if name == "Adam" else hint)
+                continue
+            if not (isinstance(value, torch.Tensor) and value.shape == target.shape and value.dtype == target.dtype
+                    and torch.allclose(value, target, rtol=rtol, atol=atol)):
+                hint = diagnose() or hint
+            expect_tensor(value, target, f"{where} (compared with {torch_name})", hint, rtol=rtol, atol=atol)
+
+
+def check_optimizer_class(ctx: Context, name: str) -> None:
+    info = ctx.run(optimizer_class_info, name)
+    if not info["is_class"]:
+        raise CheckFailed(f"{name} should be a class, got {info['description']}", HINT_OPT_SUBCLASS)
+    if info["torch_bases"]:
+        raise LearnerError("forbidden", explain(name, suite.forbidden[name],
+                                                [f"subclassing {', '.join(info['torch_bases'])}"]))
+    if not info["is_optimizer"]:
+        raise CheckFailed(f"{name} does not subclass torch.optim.Optimizer", HINT_OPT_SUBCLASS)
+
+
+
+@suite.check("SGDMomentum")
+def sgd_is_an_optimizer(ctx: Context) -> None:
+    """SGDMomentum subclasses torch.optim.Optimizer (and not torch.optim.SGD)"""
+    check_optimizer_class(ctx, "SGDMomentum")
+
+
+@suite.check("SGDMomentum")
+def sgd_momentum_matches_torch(ctx: Context) -> None:
+    """SGDMomentum(lr=0.1, momentum=0.9) matches torch.optim.SGD for 24 steps, parameters and momentum buffers"""
+    check_optimizer_case(ctx, "SGDMomentum", 3, torch.float64, {"lr": 0.1, "momentum": 0.9}, 24, "")
+
+
+@suite.check("SGDMomentum")
+def sgd_weight_decay_matches_torch(ctx: Context) -> None:
+    """SGDMomentum with weight decay (lr=0.05, momentum=0.5, weight_decay=0.1) matches torch.optim.SGD"""
+    check_optimizer_case(ctx, "SGDMomentum", 4, torch.float64, {"lr": 0.05, "momentum": 0.5, "weight_decay": 0.1}, 24, "")
+
+
+@suite.check("SGDMomentum")
+def sgd_closure(ctx: Context) -> None:
+    """SGDMomentum.step(closure) evaluates the closure once and returns its loss"""
+    check_optimizer_case(ctx, "SGDMomentum", 5, torch.float64, {"lr": 0.1, "momentum": 0.9}, 20, "", use_closure=True)
+
+
+@suite.check("RMSprop")
+def rmsprop_is_an_optimizer(ctx: Context) -> None:
+    """RMSprop subclasses torch.optim.Optimizer (and not torch.optim.RMSprop)"""
+    check_optimizer_class(ctx, "RMSprop")
+
+
+@suite.check("RMSprop")
+def rmsprop_matches_torch(ctx: Context) -> None:
+    """RMSprop(lr=0.01, alpha=0.9, eps=1e-3) matches torch.optim.RMSprop for 24 steps, parameters and square_avg"""
+    check_optimizer_case(ctx, "RMSprop", 3, torch.float64, {"lr": 0.01, "alpha": 0.9, "eps": 1e-3}, 24, "")
+
+
+@suite.check("RMSprop")
+def rmsprop_defaults_match_torch(ctx: Context) -> None:
+    """RMSprop(params) with its default hyperparameters matches torch.optim.RMSprop"""
+    check_optimizer_case(ctx, "RMSprop", 4, torch.float64, {}, 20, "")
+
+
+@suite.check("RMSprop")
+def rmsprop_closure(ctx: Context) -> None:
+    """RMSprop.step(closure) evaluates the closure once and returns its loss"""
+    check_optimizer_case(ctx, "RMSprop", 5, torch.float64, {"lr": 0.01}, 20, "", use_closure=True)
+
+
+@suite.check("Adam")
+def adam_is_an_optimizer(ctx: Context) -> None:
+    """Adam subclasses torch.optim.Optimizer (and not torch.optim.Adam)"""
+    check_optimizer_class(ctx, "Adam")
+
+
+@suite.check("Adam")
+def adam_matches_torch(ctx: Context) -> None:
+    """Adam(lr=0.01) matches torch.optim.Adam for 24 steps, parameters, exp_avg, exp_avg_sq and step"""
+    check_optimizer_case(ctx, "Adam", 3, torch.float64, {"lr": 0.01}, 24, "")
+
+
+@suite.check("Adam")
+def adam_weight_decay_matches_torch(ctx: Context) -> None:
+    """Adam(lr=0.02, betas=(0.8, 0.95), eps=1e-3, weight_decay=0.1) matches torch.optim.Adam"""
+    check_optimizer_case(ctx, "Adam", 4, torch.float64,
+                         {"lr": 0.02, "betas": (0.8, 0.95), "eps": 1e-3, "weight_decay": 0.1}, 24, "")
+
+
+@suite.check("Adam")
+def adam_closure(ctx: Context) -> None:
+    """Adam.step(closure) evaluates the closure once and returns its loss"""
+    check_optimizer_case(ctx, "Adam", 5, torch.float64, {"lr": 0.01}, 20, "", use_closure=True)
