@@ -186,6 +186,32 @@ def _active() -> list["CallTracer"]:
     return list(_ACTIVE)
 
 
+def _python_functions(rule: Forbidden) -> list[tuple[Any, str, str]]:
+    """(module, attribute, path) of each plain-Python function `rule` names
+    that exists in this torch."""
+    found = []
+    for path in rule.python_functions:
+        module_path, _, attribute = path.rpartition(".")
+        try:
+            module = importlib.import_module(module_path)
+        except ImportError:
+            continue
+        if callable(getattr(module, attribute, None)):
+            found.append((module, attribute, path))
+    return found
+
+
+def _module_classes(rule: Forbidden) -> list[tuple[type, str]]:
+    """(class, path) of each module class `rule` names that exists in this torch."""
+    found = []
+    for path in rule.modules:
+        try:
+            found.append((_resolve(path), path))
+        except (ImportError, AttributeError):
+            continue
+    return found
+
+
 class CallTracer:
     """Context manager recording forbidden calls made inside it.
 
@@ -210,25 +236,16 @@ class CallTracer:
                     continue  # absent in this torch version: nothing to trace
             for op in rule.aten:
                 self.aten[op] = f"{exercise}: {op} (torch.ops.aten.{op})"
-            for path in rule.python_functions:
-                module_path, _, attribute = path.rpartition(".")
-                try:
-                    module = importlib.import_module(module_path)
-                except ImportError:
-                    continue
-                if callable(getattr(module, attribute, None)):
-                    self.python_functions.append((module, attribute, f"{exercise}: {path}"))
-            for path in rule.modules:
-                try:
-                    self.modules.append((_resolve(path), f"{exercise}: {path}"))
-                except (ImportError, AttributeError):
-                    continue
+            self.python_functions += [(module, attribute, f"{exercise}: {path}")
+                                      for module, attribute, path in _python_functions(rule)]
+            self.modules += [(cls, f"{exercise}: {path}") for cls, path in _module_classes(rule)]
         self._modes: list[Any] = []
         self._patched: list[tuple[Any, str, Any]] = []
 
     @property
-    def labels(self) -> set[str]:
-        return {name for *_, name in self.python_functions} | {name for _, name in self.modules}
+    def labels(self) -> dict[str, str]:
+        """path of each wrapped function or class -> what a call records."""
+        return {name.split(": ", 1)[1]: name for *_, name in (*self.python_functions, *self.modules)}
 
     def note(self, name: str | None) -> None:
         if name is not None and name not in self.used:
@@ -286,34 +303,24 @@ def watch(rules: list[tuple[str, Forbidden]]) -> None:
     its top level) still reports to whichever tracer is active when it is
     called; and every thread started from now on carries tracing modes that
     report to the active tracers (modes are per thread otherwise)."""
-    for exercise, rule in rules:
-        for path in rule.python_functions:
-            module_path, _, attribute = path.rpartition(".")
-            try:
-                module = importlib.import_module(module_path)
-            except ImportError:
-                continue
-            original = getattr(module, attribute, None)
-            if callable(original) and not getattr(original, _WATCHED, False):
-                setattr(module, attribute, _standing(original, f"{exercise}: {path}"))
-        for path in rule.modules:
-            try:
-                cls = _resolve(path)
-            except (ImportError, AttributeError):
-                continue
+    for _, rule in rules:
+        for module, attribute, path in _python_functions(rule):
+            original = getattr(module, attribute)
+            if not getattr(original, _WATCHED, False):
+                setattr(module, attribute, _standing(original, path))
+        for cls, path in _module_classes(rule):
             for method in ("__init__", "forward"):
                 original = cls.__dict__.get(method)
                 if original is not None and not getattr(original, _WATCHED, False):
-                    setattr(cls, method, _standing(original, f"{exercise}: {path}"))
+                    setattr(cls, method, _standing(original, path))
     _watch_threads()
 
 
-def _standing(original: Any, name: str) -> Any:
+def _standing(original: Any, path: str) -> Any:
     @functools.wraps(original)
     def watched(*args: Any, **kwargs: Any) -> Any:
         for tracer in _active():
-            if name in tracer.labels:
-                tracer.note(name)
+            tracer.note(tracer.labels.get(path))
         return original(*args, **kwargs)
 
     setattr(watched, _WATCHED, True)
