@@ -22,17 +22,18 @@ LEARNERS = ("ada", "grace", "alan")
 SAMPLE_CLASS = Path("datasets") / "sample_class"  # in the course root
 
 
-def _sample_learners(assignment_id: str) -> dict[str, dict[str, dict[str, str]]]:
-    """learner -> exercise -> {"variant", "source"}, from the course data
-    (generated from the maintainers' catalogue); none for an assignment
-    without a catalogue."""
-    path = course_root() / SAMPLE_CLASS / f"{assignment_id}.json"
+def _sample_learners(assignment_id: str, root: Path) -> dict[str, dict[str, dict[str, str]]]:
+    """learner -> exercise -> {"variant", "source"}, from the course data in
+    `root` (generated from the maintainers' catalogue); none for an
+    assignment without a catalogue."""
+    path = root / SAMPLE_CLASS / f"{assignment_id}.json"
     if not path.is_file():
         return {}
     return json.loads(path.read_text(encoding="utf-8"))["learners"]
 
 
-def sample_class(assignment_id: str, release: Path, folder: Path) -> tuple[dict[str, Path], dict[str, list[str]]]:
+def sample_class(assignment_id: str, release: Path, folder: Path,
+                 root: Path | None = None) -> tuple[dict[str, Path], dict[str, list[str]]]:
     """student -> notebook, and student -> the bugs they carry."""
     reference = reference_answers(assignment_id)
     notebooks = {
@@ -40,7 +41,7 @@ def sample_class(assignment_id: str, release: Path, folder: Path) -> tuple[dict[
         "untouched": fill_answers(release, {}, folder / "untouched.ipynb"),
     }
     bugs: dict[str, list[str]] = {"reference": [], "untouched": ["every answer still raises NotImplementedError"]}
-    for learner, carried in _sample_learners(assignment_id).items():
+    for learner, carried in _sample_learners(assignment_id, root or course_root()).items():
         answers = dict(reference)
         answers.update({exercise: bug["source"] for exercise, bug in carried.items()})
         bugs[learner] = [f"{exercise}: {bug['variant']}" for exercise, bug in carried.items()]
@@ -61,19 +62,34 @@ def run(assignments: list[str] | None = None, work: Path | None = None, seed: in
     when nbgrader and the CLI grader agree on every exercise of every learner."""
     import os
 
-    from autograder import grading, nbgrader_support
-
     root = course_root()
     assignments = assignments or known_assignments()
     work = Path(work or tempfile.mkdtemp(prefix="dlworkbook-class-"))
     course = _course_copy(root, work)
+    previous = os.environ.get("DLWORKBOOK_COURSE")
     os.environ["DLWORKBOOK_COURSE"] = str(course)  # nbgrader's kernels find the hidden checks here
+    try:
+        agree = _grade_class(assignments, root, course, work, seed)
+    finally:
+        if previous is None:
+            os.environ.pop("DLWORKBOOK_COURSE", None)
+        else:
+            os.environ["DLWORKBOOK_COURSE"] = previous
+    print(f"class graded in {work}: nbgrader's gradebook is {course / 'gradebook.db'}")
+    print("nbgrader and the isolated grader agree on every exercise." if agree else
+          "MISMATCH between nbgrader and the isolated grader (marked ≠ above).")
+    return agree
+
+
+def _grade_class(assignments: list[str], root: Path, course: Path, work: Path, seed: int) -> bool:
+    from autograder import grading, nbgrader_support
+
     agree = True
     for assignment_id in assignments:
         started = time.monotonic()
         nbgrader_support.release(assignment_id, course)
         release = course / "assignments" / assignment_id / f"{assignment_id}.ipynb"
-        notebooks, bugs = sample_class(assignment_id, release, work / "class" / assignment_id)
+        notebooks, bugs = sample_class(assignment_id, release, work / "class" / assignment_id, root)
         by_cell = nbgrader_support.grade_class(course, assignment_id, notebooks)
         spec = load_assignment(assignment_id)
         nbgrader_scores = {
@@ -85,9 +101,6 @@ def run(assignments: list[str] | None = None, work: Path | None = None, seed: in
             report = grading.grade(path, seed=seed)
             cli_scores[student] = {ex: got for ex, (got, _) in report.by_exercise().items()}
         agree &= _print_table(assignment_id, spec, nbgrader_scores, cli_scores, bugs, time.monotonic() - started)
-    print(f"class graded in {work}: nbgrader's gradebook is {course / 'gradebook.db'}")
-    print("nbgrader and the isolated grader agree on every exercise." if agree else
-          "MISMATCH between nbgrader and the isolated grader (marked ≠ above).")
     return agree
 
 

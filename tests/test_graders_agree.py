@@ -9,6 +9,7 @@ import pytest
 
 from autograder import demo, nbgrader_support
 from tests.conftest import ASSIGNMENTS
+from tests.submissions import ROOT
 
 
 @pytest.mark.slow
@@ -17,6 +18,8 @@ def test_nbgrader_and_cli_agree_and_feedback_hides_hidden_tests(assignment: str,
     assert demo.run([assignment], tmp_path), capsys.readouterr().out
     out = capsys.readouterr().out
     assert "reference" in out and "untouched" in out
+    if (ROOT / "datasets" / "sample_class" / f"{assignment}.json").is_file():
+        assert "ada" in out and "grace" in out and "alan" in out, "the sample learners with bugs were not graded"
     course = tmp_path / "course"
     pages = nbgrader_support.generate_feedback(course, assignment)
     assert pages
