@@ -205,6 +205,42 @@ def adam_float32_and_groups(ctx: Context) -> None:
                          use_closure=True)
 
 
+@suite.check("SGDMomentum/hidden")
+def sgd_gradients_schedules_and_resume(ctx: Context) -> None:
+    """SGDMomentum with param groups, in float32: gradients kept or overwritten between steps, lr changes, resuming from its state_dict"""
+    a, b, c = _seeds(ctx, "sgd protocols", 3)
+    check_optimizer_case(ctx, "SGDMomentum", a, torch.float32, {"lr": 0.05, "momentum": 0.8}, 24, f" (seed {ctx.seed})",
+                         group_overrides={"lr": 0.02, "weight_decay": 0.05},
+                         protocol={"grads": "overwritten", "lr_scale": [[5, 0.5]], "resume_at": 12})
+    check_optimizer_case(ctx, "SGDMomentum", b, torch.float64, {"lr": 0.1, "momentum": 0.7, "weight_decay": 0.02}, 24,
+                         f" (seed {ctx.seed})", group_overrides={"momentum": 0.0},
+                         protocol={"grads": "kept", "resume_at": 7})
+    check_optimizer_case(ctx, "SGDMomentum", c, torch.float32, {"lr": 0.1, "momentum": 0.9}, 18, f" (seed {ctx.seed})",
+                         protocol={"grads": "kept", "lr_scale": [[3, 2.0], [9, 0.1]]})
+
+
+@suite.check("RMSprop/hidden")
+def rmsprop_gradients_schedules_and_resume(ctx: Context) -> None:
+    """RMSprop with param groups, in float32: gradients kept or overwritten between steps, lr changes, resuming from its state_dict"""
+    a, b = _seeds(ctx, "rmsprop protocols", 2)
+    check_optimizer_case(ctx, "RMSprop", a, torch.float32, {"lr": 0.01, "alpha": 0.95}, 24, f" (seed {ctx.seed})",
+                         group_overrides={"lr": 0.003, "eps": 1e-4},
+                         protocol={"grads": "overwritten", "lr_scale": [[6, 0.3]], "resume_at": 13})
+    check_optimizer_case(ctx, "RMSprop", b, torch.float64, {"lr": 0.005, "alpha": 0.8}, 24, f" (seed {ctx.seed})",
+                         protocol={"grads": "kept", "resume_at": 8})
+
+
+@suite.check("Adam/hidden")
+def adam_gradients_schedules_and_resume(ctx: Context) -> None:
+    """Adam with param groups, in float32: gradients kept or overwritten between steps, lr changes, resuming from its state_dict"""
+    a, b = _seeds(ctx, "adam protocols", 2)
+    check_optimizer_case(ctx, "Adam", a, torch.float32, {"lr": 0.01, "weight_decay": 0.05}, 24, f" (seed {ctx.seed})",
+                         group_overrides={"lr": 0.02, "betas": (0.8, 0.99)},
+                         protocol={"grads": "overwritten", "lr_scale": [[4, 0.5]], "resume_at": 11})
+    check_optimizer_case(ctx, "Adam", b, torch.float64, {"lr": 0.02, "betas": (0.85, 0.98), "weight_decay": 0.1}, 24,
+                         f" (seed {ctx.seed})", protocol={"grads": "kept", "lr_scale": [[10, 0.25]], "resume_at": 5})
+
+
 # ------------------------------------------------------------------ checkpoints
 
 

@@ -611,3 +611,59 @@ def numerical_grad(f, x, eps=1e-6):
     return grad
 '''),
 ]
+
+VARIANTS += [
+    # Other paths to a sigmoid (issue 8, class 2): correct values and gradients,
+    # so only the forbidden-call detection can catch them.
+    Variant("Sigmoid", "sigmoid_via_silu", '''
+class Sigmoid(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        safe = torch.where(x == 0, torch.ones_like(x), x)
+        s = torch.where(x == 0, torch.full_like(x, 0.5), torch.nn.functional.silu(safe) / safe)
+        ctx.save_for_backward(s)
+        return s
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (s,) = ctx.saved_tensors
+        return grad_output * s * (1 - s)
+''', bug="no credit"),
+    Variant("Sigmoid", "sigmoid_via_softplus", '''
+class Sigmoid(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        s = torch.exp(-torch.nn.functional.softplus(-x, threshold=1e4))
+        ctx.save_for_backward(s)
+        return s
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (s,) = ctx.saved_tensors
+        return grad_output * s * (1 - s)
+''', bug="no credit"),
+    Variant("Sigmoid", "sigmoid_via_glu", '''
+class Sigmoid(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        s = torch.nn.functional.glu(torch.stack([torch.ones_like(x), x]), dim=0).reshape(x.shape)
+        ctx.save_for_backward(s)
+        return s
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (s,) = ctx.saved_tensors
+        return grad_output * s * (1 - s)
+''', bug="no credit"),
+]
+VARIANTS += [
+    # The lesson says backward() accumulates as PyTorch's does; a public check
+    # catches a backward that zeroes the graph first (tests/test_lesson_coverage.py).
+    Variant("Value", "value_backward_resets_grads", _value('''        build(self)
+        self.grad = 1.0
+''', '''        build(self)
+        for v in topo:
+            v.grad = 0.0
+        self.grad = 1.0
+'''), bug="never resets its ancestors"),
+]

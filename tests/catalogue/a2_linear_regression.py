@@ -582,3 +582,17 @@ def train_concise(features, labels, num_epochs=3, lr=0.03, batch_size=10):
     return net[0]
 '''),
 ]
+
+VARIANTS += [
+    # A robust loss with a huge threshold is the squared error (issue 8, class 2):
+    # correct values and gradients, so only the forbidden-call detection can catch them.
+    Variant("squared_loss", "sl_via_huber_loss", '''
+def squared_loss(y_hat, y):
+    return torch.nn.functional.huber_loss(y_hat, y.reshape(y_hat.shape), reduction="none", delta=1e9)
+''', bug="no credit"),
+    Variant("squared_loss", "sl_via_smooth_l1_loss", '''
+def squared_loss(y_hat, y):
+    beta = 1e6
+    return torch.nn.functional.smooth_l1_loss(y_hat, y.reshape(y_hat.shape), reduction="none", beta=beta) * beta
+''', bug="no credit"),
+]

@@ -671,7 +671,7 @@ class SGDMomentum(torch.optim.Optimizer):
                 else:
                     state["square_avg"].mul_(alpha).addcmul_(g, g, value=1 - alpha)
                 p.sub_(lr * g / (state["square_avg"].sqrt() + eps))
-'''), bug="start square_avg at zero"),
+'''), bug="not at the first squared gradient"),
     Variant("RMSprop", "rms_alpha_swapped", _rms('''
                 v = state.setdefault("square_avg", torch.zeros_like(p))
                 v.mul_(1 - alpha).addcmul_(g, g, value=alpha)
@@ -851,7 +851,7 @@ class Adam(torch.optim.Optimizer):
                 v_hat = state["exp_avg_sq"] / (1 - b2 ** t)
                 p.sub_(lr * m_hat / (v_hat.sqrt() + eps))
                 state["step"] += 1
-'''), bug="increment state['step'] before"),
+'''), bug="step count before the bias corrections"),
     Variant("Adam", "adam_subclasses_torch", '''
 class Adam(torch.optim.Adam):
     pass
@@ -1007,4 +1007,185 @@ def load_checkpoint(path, model, optimizer):
     epoch = state["epoch"]
     return epoch
 '''),
+]
+
+VARIANTS += [
+    # Optimizer state under the learner's own names (issue 8, class 6): judged by the parameters only.
+    Variant("SGDMomentum", "sgd_velocity_key_ok", '''
+class SGDMomentum(torch.optim.Optimizer):
+    def __init__(self, params, lr, momentum=0.0, weight_decay=0.0):
+        super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                d_p = p.grad.add(p, alpha=group["weight_decay"])
+                if group["momentum"]:
+                    state = self.state[p]
+                    if "velocity" in state:
+                        state["velocity"] = group["momentum"] * state["velocity"] + d_p
+                    else:
+                        state["velocity"] = torch.clone(d_p).detach()
+                    d_p = state["velocity"]
+                p.sub_(group["lr"] * d_p)
+        return loss
+'''),
+    Variant("RMSprop", "rms_v_key_ok", '''
+class RMSprop(torch.optim.Optimizer):
+    def __init__(self, params, lr=0.01, alpha=0.99, eps=1e-8):
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                v = self.state[p].get("v")
+                if v is None:
+                    v = self.state[p]["v"] = torch.zeros_like(p)
+                v.mul_(group["alpha"]).add_(p.grad * p.grad, alpha=1 - group["alpha"])
+                p.sub_(group["lr"] * p.grad / (v.sqrt() + group["eps"]))
+        return loss
+'''),
+    Variant("Adam", "adam_m_v_t_keys_ok", '''
+class Adam(torch.optim.Optimizer):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            b1, b2 = group["betas"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                g = p.grad + group["weight_decay"] * p
+                st = self.state[p]
+                if "t" not in st:
+                    st["t"] = 0
+                    st["moments"] = [torch.zeros_like(p), torch.zeros_like(p)]   # [m, v]
+                st["t"] += 1
+                m, v = st["moments"]
+                m.mul_(b1).add_((1 - b1) * g)
+                v.mul_(b2).add_((1 - b2) * g * g)
+                m_hat = m / (1 - b1 ** st["t"])
+                v_hat = v / (1 - b2 ** st["t"])
+                p.sub_(group["lr"] * m_hat / (v_hat.sqrt() + group["eps"]))
+        return loss
+'''),
+    # What slipped through: p.grad changed by step (the same gradient kept for another step then drifts).
+    Variant("SGDMomentum", "sgd_weight_decay_into_grad", _sgd('''
+                if wd:
+                    p.grad.add_(p, alpha=wd)
+                if m:
+                    if "momentum_buffer" not in state:
+                        state["momentum_buffer"] = g.clone()
+                    else:
+                        state["momentum_buffer"].mul_(m).add_(g)
+                    g = state["momentum_buffer"]
+                p.add_(g, alpha=-lr)
+'''), bug="added into p.grad in place"),
+    Variant("Adam", "adam_weight_decay_into_grad", _adam('''
+                if wd:
+                    g.add_(p, alpha=wd)
+                state["step"] += 1
+                t = state["step"]
+                state["exp_avg"].mul_(b1).add_(g, alpha=1 - b1)
+                state["exp_avg_sq"].mul_(b2).addcmul_(g, g, value=1 - b2)
+                m_hat = state["exp_avg"] / (1 - b1 ** t)
+                v_hat = state["exp_avg_sq"] / (1 - b2 ** t)
+                p.sub_(lr * m_hat / (v_hat.sqrt() + eps))
+'''), bug="added into p.grad in place"),
+    Variant("SGDMomentum", "sgd_buffer_is_grad_in_place", _sgd('''
+                if wd:
+                    g = g + wd * p
+                if m:
+                    if "momentum_buffer" not in state:
+                        state["momentum_buffer"] = g
+                    else:
+                        state["momentum_buffer"].mul_(m).add_(g)
+                    g = state["momentum_buffer"]
+                p.add_(g, alpha=-lr)
+'''), bug="buf = g.clone()"),
+    Variant("SGDMomentum", "sgd_buffer_is_grad_by_reference", _sgd('''
+                if wd:
+                    g = g + wd * p
+                if m:
+                    if "momentum_buffer" not in state:
+                        state["momentum_buffer"] = g
+                    else:
+                        state["momentum_buffer"] = m * state["momentum_buffer"] + g
+                    g = state["momentum_buffer"]
+                p.add_(g, alpha=-lr)
+'''), bug="follows p.grad"),
+    # The learning rate from the constructor, not the param group: a scheduler's changes are ignored.
+    Variant("Adam", "adam_lr_from_constructor", '''
+class Adam(torch.optim.Optimizer):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+        self.lr = lr
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            (b1, b2), eps, wd = group["betas"], group["eps"], group["weight_decay"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                g = p.grad + wd * p
+                state = self.state[p]
+                if not state:
+                    state["step"] = 0
+                    state["exp_avg"] = torch.zeros_like(p)
+                    state["exp_avg_sq"] = torch.zeros_like(p)
+                state["step"] += 1
+                t = state["step"]
+                state["exp_avg"].mul_(b1).add_(g, alpha=1 - b1)
+                state["exp_avg_sq"].mul_(b2).addcmul_(g, g, value=1 - b2)
+                m_hat = state["exp_avg"] / (1 - b1 ** t)
+                v_hat = state["exp_avg_sq"] / (1 - b2 ** t)
+                p.sub_(self.lr * m_hat / (v_hat.sqrt() + eps))
+        return loss
+''', bug="from each param group"),
+    Variant("RMSprop", "rms_lr_from_constructor", '''
+class RMSprop(torch.optim.Optimizer):
+    def __init__(self, params, lr=0.01, alpha=0.99, eps=1e-8):
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps))
+        self.step_size = lr
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                v = self.state[p].setdefault("square_avg", torch.zeros_like(p))
+                v.mul_(group["alpha"]).addcmul_(p.grad, p.grad, value=1 - group["alpha"])
+                p.sub_(self.step_size * p.grad / (v.sqrt() + group["eps"]))
+        return loss
+''', bug="from each param group"),
 ]

@@ -16,11 +16,14 @@ from autograder.compare import expect_tensor, shape_of, tolerance
 from autograder.guard import forbid
 from autograder.scenarios import Learner, describe, make_noncontiguous
 
+# Other ops compute a sigmoid in disguise: silu(x) / x, exp(-softplus(-x)),
+# glu([1, x]) = 1 * sigmoid(x), exp(logsigmoid(x)).
 suite.forbid("Sigmoid", forbid(
-    "sigmoid", "expit", "logsigmoid", "log_sigmoid",
+    "sigmoid", "expit", "logsigmoid", "log_sigmoid", "silu", "softplus", "glu",
     shown=("torch.sigmoid", "F.sigmoid", "torch.special.expit", "Tensor.sigmoid", "nn.Sigmoid",
-           "F.logsigmoid", "autograd inside backward"),
-    modules=("torch.nn.Sigmoid", "torch.nn.LogSigmoid"),
+           "F.logsigmoid", "F.silu / nn.SiLU", "F.softplus / nn.Softplus", "F.glu / nn.GLU",
+           "autograd inside backward"),
+    modules=("torch.nn.Sigmoid", "torch.nn.LogSigmoid", "torch.nn.SiLU", "torch.nn.Softplus", "torch.nn.GLU"),
     allowed_names=("Sigmoid",),  # the answer's own class
 ))
 

@@ -11,7 +11,12 @@ from autograder.compare import close, expect_tensor, shape_of
 from autograder.guard import forbid
 from autograder.scenarios import call_with_grad
 
-suite.forbid("squared_loss", forbid("mse_loss", shown=("F.mse_loss", "nn.MSELoss"), modules=("torch.nn.MSELoss",)))
+# A robust loss with a huge threshold is the squared error too: huber_loss(delta=1e9) = (y_hat - y)**2 / 2.
+suite.forbid("squared_loss", forbid(
+    "mse_loss", "huber_loss", "smooth_l1_loss",
+    shown=("F.mse_loss", "nn.MSELoss", "F.huber_loss / nn.HuberLoss", "F.smooth_l1_loss / nn.SmoothL1Loss"),
+    modules=("torch.nn.MSELoss", "torch.nn.HuberLoss", "torch.nn.SmoothL1Loss"),
+))
 
 # Hints: one sentence naming the likely bug.
 HINT_SL_RESHAPE = ("reshape y to y_hat's shape first, y.reshape(y_hat.shape): shapes (n, 1) and (n,) broadcast "

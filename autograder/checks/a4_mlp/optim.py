@@ -4,6 +4,7 @@ learner's optimizer (or torch's, or a simulated buggy one). The grader side
 (the oracle, the simulated bugs, the checks) is `optim_checks`."""
 from __future__ import annotations
 
+import io
 from typing import Any, Callable
 
 import torch
@@ -55,16 +56,26 @@ suite.forbid("Adam", forbid(
 
 HINT_OPT_SKIP_NONE = ("skip parameters whose .grad is None (`if p.grad is None: continue`): torch leaves them, "
                       "and their state, untouched")
-HINT_OPT_STATE = ("keep each parameter's state in self.state[p] under torch's names: 'momentum_buffer' (SGD), "
-                  "'square_avg' (RMSprop), 'step', 'exp_avg', 'exp_avg_sq' (Adam)")
+HINT_OPT_STATE = ("training did not resume exactly from optimizer.state_dict(): keep every per-parameter state "
+                  "(buffers, step counts) in self.state[p], under any names you like; state_dict() saves only "
+                  "self.state and the param groups, so attributes such as self.velocity are lost")
 HINT_OPT_IN_PLACE = ("the parameters did not change: update them in place under torch.no_grad() "
                      "(p.add_(...) or p -= ...), not by rebinding p = p - ...")
-HINT_OPT_GROUPS = ("read lr and the other hyperparameters from each param group (group['lr']), not from attributes "
-                   "saved in __init__: param groups and learning-rate schedulers change them there")
+HINT_OPT_GROUPS = ("read lr and the other hyperparameters from each param group (group['lr']) at every step, not from "
+                   "attributes or arguments saved in __init__: param groups and learning-rate schedulers change them there")
 HINT_OPT_CLOSURE_GRAD = ("call the closure inside `with torch.enable_grad():` - step runs under torch.no_grad(), "
                          "where the closure's forward pass would build no graph")
 HINT_OPT_CLOSURE_RETURN = "step(closure) must call closure() once, before updating, and return the loss it returned"
 HINT_OPT_SUBCLASS = "subclass torch.optim.Optimizer and pass the hyperparameters as its defaults dict"
+HINT_OPT_WD_IN_GRAD = ("weight decay was added into p.grad in place (p.grad.add_(p, alpha=weight_decay)): step must leave "
+                       "p.grad as backward left it, or a gradient kept for another step gets the decay twice; compute "
+                       "a new tensor instead, g = p.grad.add(p, alpha=weight_decay)")
+HINT_OPT_GRAD_TOUCHED = ("step changed p.grad: leave it as backward left it and compute on new tensors. A buffer stored "
+                         "as p.grad itself (buf = p.grad, no .clone()) changes p.grad when updated in place: start it "
+                         "as a copy, buf = g.clone()")
+HINT_SGD_ALIAS = ("the momentum buffer follows p.grad: it was stored as p.grad itself (no .clone()), so when the "
+                  "gradient tensor is overwritten in place (zero_grad(set_to_none=False), then backward) the buffer "
+                  "changes with it: start it as a copy, buf = g.clone()")
 HINT_SGD_WD_AFTER = ("weight decay applied after the step: add weight_decay * p to the gradient first "
                      "(g = p.grad + weight_decay * p), then update the momentum buffer and the parameter")
 HINT_SGD_WD_OUTSIDE = ("weight decay must go through the momentum buffer: g = p.grad + weight_decay * p, then "
@@ -74,29 +85,38 @@ HINT_SGD_ZERO_START = ("momentum buffer started at zero and averaged with (1 - m
 HINT_SGD_DAMPENED = "torch's momentum buffer has no (1 - momentum) factor: buf = momentum * buf + g"
 HINT_SGD_STALE = ("the step used the momentum buffer before adding the current gradient (a buffer started at zero "
                   "does not move on the first step): update buf first, then p -= lr * buf")
-HINT_SGD_NO_STATE = ("the momentum buffer is not kept between steps: store it in self.state[p]['momentum_buffer'] "
+HINT_SGD_NO_STATE = ("the momentum buffer is not kept between steps: store it in self.state[p] (under any name) "
                      "and reuse it at the next step")
-HINT_RMS_EPS = ("eps inside the square root: torch divides by sqrt(square_avg) + eps, "
-                "not by sqrt(square_avg + eps)")
-HINT_RMS_FIRST = "start square_avg at zero (torch.zeros_like(p)), not at the first squared gradient"
-HINT_RMS_ALPHA = "square_avg = alpha * square_avg + (1 - alpha) * g * g: alpha weights the old average"
-HINT_RMS_SQRT = "divide by the square root of the running average: g / (sqrt(square_avg) + eps)"
-HINT_ADAM_NO_BIAS = ("Adam without bias correction: divide exp_avg by 1 - beta1**step and exp_avg_sq by "
-                     "1 - beta2**step (step counted from 1)")
-HINT_ADAM_EPS = ("eps inside the square root: torch divides by sqrt(exp_avg_sq / (1 - beta2**step)) + eps, "
+HINT_RMS_EPS = ("eps inside the square root: torch divides by sqrt(s) + eps, "
+                "not by sqrt(s + eps), where s is the running average of squared gradients")
+HINT_RMS_FIRST = ("start the running average of squared gradients at zero (torch.zeros_like(p)), "
+                  "not at the first squared gradient")
+HINT_RMS_ALPHA = "s = alpha * s + (1 - alpha) * g * g: alpha weights the old average"
+HINT_RMS_SQRT = "divide by the square root of the running average: g / (sqrt(s) + eps)"
+HINT_ADAM_NO_BIAS = ("Adam without bias correction: divide m by 1 - beta1**t and v by 1 - beta2**t "
+                     "(t, the parameter's step count, counted from 1)")
+HINT_ADAM_EPS = ("eps inside the square root: torch divides by sqrt(v / (1 - beta2**t)) + eps, "
                  "not by the square root of (... + eps)")
 HINT_ADAM_WD_AFTER = ("weight decay applied after the step (decoupled, as AdamW does): Adam adds weight_decay * p "
-                      "to the gradient before updating exp_avg and exp_avg_sq")
-HINT_ADAM_GLOBAL_STEP = ("count steps per parameter in self.state[p]['step']: a parameter without a gradient is "
+                      "to the gradient before updating m and v")
+HINT_ADAM_GLOBAL_STEP = ("count steps per parameter, in self.state[p]: a parameter without a gradient is "
                          "skipped, so its count must not advance")
-HINT_ADAM_STEP_ZERO = "increment state['step'] before the bias corrections: at the first step, 1 - beta**1, not 1 - beta**0 = 0"
+HINT_ADAM_STEP_ZERO = ("increment the parameter's step count before the bias corrections: at the first step, "
+                       "1 - beta**1, not 1 - beta**0 = 0")
 
 # --------------------------------------------------------------------------
 # Learner side: scenarios.
 
 PARAM_NAMES = ("lin1.weight", "lin1.bias", "lin2.weight", "lin2.bias",
                "offset (it gets a gradient only every third step)", "unused (it never gets a gradient)")
-REQUIRED_STATE = {"SGDMomentum": ("momentum_buffer",), "RMSprop": ("square_avg",), "Adam": ("step", "exp_avg", "exp_avg_sq")}
+
+# How the gradients reach the optimizer between steps (a protocol's "grads"):
+GRADS = {
+    "fresh": "zero_grad() then backward() before every step",
+    "kept": "one gradient kept for three steps (zero_grad() and backward() only every third step)",
+    "overwritten": ("the same gradient tensors overwritten in place before every step "
+                    "(as zero_grad(set_to_none=False) then backward() does)"),
+}
 
 
 class OptimProblem(nn.Module):
@@ -139,33 +159,85 @@ def _param_spec(model: OptimProblem, group_overrides: dict[str, Any] | None) -> 
     return [dict(params=params[:2], **group_overrides), dict(params=params[2:])]
 
 
-def _state_snapshot(optimizer: Any, params: list[torch.Tensor]) -> list[dict[str, Any]]:
-    state = getattr(optimizer, "state", None)
-    snapshot = []
-    for parameter in params:
-        entry = state.get(parameter, {}) if hasattr(state, "get") else {}
-        plain = {}
-        for key, value in (entry.items() if isinstance(entry, dict) else []):
-            if isinstance(value, torch.Tensor):
-                plain[str(key)] = value.detach().clone()
-            elif isinstance(value, (int, float)) and not isinstance(value, bool):
-                plain[str(key)] = value
-        snapshot.append(plain)
-    return snapshot
+def _set_gradients(protocol: dict[str, Any], optimizer: Any, model: OptimProblem, X: torch.Tensor, y: torch.Tensor,
+                   step: int) -> None:
+    """Give the parameters this step's gradients, as protocol["grads"] says (GRADS)."""
+    grads = protocol.get("grads", "fresh")
+    if grads == "kept" and step % 3:
+        return
+    if grads == "overwritten":
+        params = model.ordered_parameters()
+        new = torch.autograd.grad(model.loss(X, y, step), params, allow_unused=True)
+        with torch.no_grad():
+            for parameter, gradient in zip(params, new):
+                if parameter.grad is None:
+                    parameter.grad = gradient
+                elif gradient is None:
+                    parameter.grad.zero_()
+                else:
+                    parameter.grad.copy_(gradient)
+        return
+    optimizer.zero_grad()
+    model.loss(X, y, step).backward()
+
+
+def _touched_gradients(params: list[torch.Tensor], before: list[tuple[Any, Any]]) -> list[dict[str, Any]]:
+    """The parameters whose .grad step replaced or changed (step must leave p.grad alone)."""
+    touched = []
+    for index, (parameter, (tensor, values)) in enumerate(zip(params, before)):
+        now = parameter.grad
+        if now is tensor and (tensor is None or (now.shape == values.shape and torch.allclose(
+                now, values, rtol=0.0, atol=0.0, equal_nan=True))):
+            continue
+        touched.append({"index": index, "before": values,
+                        "after": now.detach().clone() if isinstance(now, torch.Tensor) else describe(now)})
+    return touched
+
+
+def _reloaded(factory: Callable[[Any], Any], model: OptimProblem, group_overrides: dict[str, Any] | None,
+              optimizer: Any) -> tuple[Any, str | None]:
+    """A fresh optimizer from `factory` that loads `optimizer`'s state_dict,
+    saved and read back as a checkpoint would be (torch.save, then
+    torch.load(weights_only=True), in memory); or why that failed."""
+    buffer = io.BytesIO()
+    try:
+        torch.save(optimizer.state_dict(), buffer)
+        buffer.seek(0)
+        saved = torch.load(buffer, weights_only=True)
+    except Exception as error:  # noqa: BLE001 - whatever the learner's state holds, say what failed
+        return None, f"{type(error).__name__}: {str(error).splitlines()[0][:300] if str(error) else ''}"
+    fresh = factory(_param_spec(model, group_overrides))
+    fresh.load_state_dict(saved)
+    return fresh, None
 
 
 def run_optimizer(factory: Callable[[Any], Any], seed: int, dtype: torch.dtype, num_steps: int, use_closure: bool,
-                  group_overrides: dict[str, Any] | None) -> dict[str, Any]:
+                  group_overrides: dict[str, Any] | None, protocol: dict[str, Any] | None = None) -> dict[str, Any]:
     """Train OptimProblem(seed) for num_steps with the optimizer `factory`
-    builds; record parameters and state after every step and, with a
-    closure, what step returned."""
+    builds; record the parameters after every step, which parameters' .grad
+    the step changed and, with a closure, what step returned.
+
+    `protocol` (plain data) changes how training goes: "grads" (a key of
+    GRADS), "lr_scale" ([step, factor] pairs: before that step, every group's
+    lr is multiplied by factor, as a learning-rate scheduler does) and
+    "resume_at" (before that step, the optimizer is replaced by a fresh one
+    loaded from its state_dict)."""
+    protocol = protocol or {}
     model = OptimProblem(seed, dtype)
     params = model.ordered_parameters()
     batches = optim_batches(seed, num_steps, dtype)
     optimizer = factory(_param_spec(model, group_overrides))
+    lr_scale = {int(step): float(factor) for step, factor in protocol.get("lr_scale", ())}
     trace = []
     for step, (X, y) in enumerate(batches):
-        record: dict[str, Any] = {}
+        if step == protocol.get("resume_at"):
+            optimizer, error = _reloaded(factory, model, group_overrides, optimizer)
+            if error is not None:
+                return {"trace": trace, "closure_error": None, "resume_error": error}
+        if step in lr_scale:
+            for group in optimizer.param_groups:
+                group["lr"] = group["lr"] * lr_scale[step]
+        record: dict[str, Any] = {"grad_touched": []}
         if use_closure:
             seen: dict[str, Any] = {"calls": 0}
 
@@ -182,28 +254,29 @@ def run_optimizer(factory: Callable[[Any], Any], seed: int, dtype: torch.dtype, 
             except RuntimeError as error:
                 message = str(error)
                 if "does not require grad" in message or "grad_fn" in message:
-                    return {"trace": trace, "closure_error": message.splitlines()[0][:300]}
+                    return {"trace": trace, "closure_error": message.splitlines()[0][:300], "resume_error": None}
                 raise
             record["closure_calls"] = seen["calls"]
             record["returned_is_loss"] = "loss" in seen and returned is seen["loss"]
             record["returned"] = describe(returned)
         else:
-            optimizer.zero_grad()
-            model.loss(X, y, step).backward()
+            _set_gradients(protocol, optimizer, model, X, y, step)
+            before = [(p.grad, p.grad.detach().clone() if p.grad is not None else None) for p in params]
             optimizer.step()
+            record["grad_touched"] = _touched_gradients(params, before)
         record["params"] = [parameter.detach().clone() for parameter in params]
-        record["state"] = _state_snapshot(optimizer, params)
         trace.append(record)
-    return {"trace": trace, "closure_error": None}
+    return {"trace": trace, "closure_error": None, "resume_error": None}
 
 
 def optimizer_trace(learner: Learner, name: str, seed: int, dtype_name: str, kwargs: dict[str, Any], num_steps: int,
-                    use_closure: bool, group_overrides: dict[str, Any] | None) -> dict[str, Any]:
+                    use_closure: bool, group_overrides: dict[str, Any] | None,
+                    protocol: dict[str, Any] | None = None) -> dict[str, Any]:
     """The learner's optimizer on OptimProblem (torch's functional forms are
     traced through `Forbidden.python_functions`)."""
     cls = learner[name]
     return run_optimizer(lambda params: cls(params, **kwargs), seed, getattr(torch, dtype_name), num_steps,
-                         use_closure, group_overrides)
+                         use_closure, group_overrides, protocol)
 
 
 def optimizer_class_info(learner: Learner, name: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import torch
 from autograder.checking import CheckFailed, Context, LearnerError
 from autograder.checks.a4_mlp import suite
 from autograder.checks.a4_mlp.optim import (
+    GRADS,
     HINT_ADAM_EPS,
     HINT_ADAM_GLOBAL_STEP,
     HINT_ADAM_NO_BIAS,
@@ -19,15 +20,18 @@ from autograder.checks.a4_mlp.optim import (
     HINT_ADAM_WD_AFTER,
     HINT_OPT_CLOSURE_GRAD,
     HINT_OPT_CLOSURE_RETURN,
+    HINT_OPT_GRAD_TOUCHED,
     HINT_OPT_GROUPS,
     HINT_OPT_IN_PLACE,
     HINT_OPT_SKIP_NONE,
     HINT_OPT_STATE,
     HINT_OPT_SUBCLASS,
+    HINT_OPT_WD_IN_GRAD,
     HINT_RMS_ALPHA,
     HINT_RMS_EPS,
     HINT_RMS_FIRST,
     HINT_RMS_SQRT,
+    HINT_SGD_ALIAS,
     HINT_SGD_DAMPENED,
     HINT_SGD_NO_STATE,
     HINT_SGD_STALE,
@@ -35,7 +39,6 @@ from autograder.checks.a4_mlp.optim import (
     HINT_SGD_WD_OUTSIDE,
     HINT_SGD_ZERO_START,
     PARAM_NAMES,
-    REQUIRED_STATE,
     TORCH_OPTIMIZER,
     OptimProblem,
     optimizer_class_info,
@@ -44,7 +47,6 @@ from autograder.checks.a4_mlp.optim import (
 )
 from autograder.compare import expect_tensor
 from autograder.guard import explain
-from autograder.scenarios import describe
 
 # --------------------------------------------------------------------------
 # Grader side: the oracle, the simulated bugs, the diagnosis, the checks.
@@ -69,9 +71,10 @@ class SimulatedOptimizer(torch.optim.Optimizer):
         for group in self.param_groups:
             hyper = self.defaults if self.bug == "ignore_groups" else group
             for p in group["params"]:
-                if p.grad is None:
+                if p.grad is None and self.bug != "none_as_zero":
                     continue
-                getattr(self, "_" + self.name)(p, p.grad, self.state[p], hyper)
+                grad = torch.zeros_like(p) if p.grad is None else p.grad
+                getattr(self, "_" + self.name)(p, grad, self.state[p], hyper)
         return None
 
     def _SGDMomentum(self, p: torch.Tensor, g: torch.Tensor, state: dict[str, Any], h: dict[str, Any]) -> None:
@@ -95,6 +98,9 @@ class SimulatedOptimizer(torch.optim.Optimizer):
                 buf.mul_(m).add_(g)
             elif bug == "no_state":
                 d = g
+            elif bug == "alias_ref":  # buf = g, no clone (g is p.grad itself without weight decay), updated out of place
+                state["buf"] = g if "buf" not in state else m * state["buf"] + g
+                d = state["buf"]
             else:
                 if "buf" not in state:
                     state["buf"] = g.clone()
@@ -153,12 +159,12 @@ class SimulatedOptimizer(torch.optim.Optimizer):
 BUGS = {
     "SGDMomentum": (("ema_zero", HINT_SGD_ZERO_START), ("ema_first", HINT_SGD_DAMPENED), ("stale", HINT_SGD_STALE),
                     ("no_state", HINT_SGD_NO_STATE), ("wd_after", HINT_SGD_WD_AFTER), ("wd_outside", HINT_SGD_WD_OUTSIDE),
-                    ("ignore_groups", HINT_OPT_GROUPS)),
+                    ("alias_ref", HINT_SGD_ALIAS), ("ignore_groups", HINT_OPT_GROUPS), ("none_as_zero", HINT_OPT_SKIP_NONE)),
     "RMSprop": (("eps_inside", HINT_RMS_EPS), ("first_sq", HINT_RMS_FIRST), ("alpha_swapped", HINT_RMS_ALPHA),
-                ("no_sqrt", HINT_RMS_SQRT), ("ignore_groups", HINT_OPT_GROUPS)),
+                ("no_sqrt", HINT_RMS_SQRT), ("ignore_groups", HINT_OPT_GROUPS), ("none_as_zero", HINT_OPT_SKIP_NONE)),
     "Adam": (("no_bias_correction", HINT_ADAM_NO_BIAS), ("eps_inside", HINT_ADAM_EPS), ("wd_after", HINT_ADAM_WD_AFTER),
              ("adamw", HINT_ADAM_WD_AFTER), ("global_step", HINT_ADAM_GLOBAL_STEP), ("step_zero", HINT_ADAM_STEP_ZERO),
-             ("ignore_groups", HINT_OPT_GROUPS)),
+             ("ignore_groups", HINT_OPT_GROUPS), ("none_as_zero", HINT_OPT_SKIP_NONE)),
 }
 
 _DEFAULTS = {
@@ -168,11 +174,12 @@ _DEFAULTS = {
 }
 
 
+
 def simulate(name: str, bug: str | None, seed: int, dtype: torch.dtype, kwargs: dict[str, Any], num_steps: int,
-             group_overrides: dict[str, Any] | None) -> list[list[torch.Tensor]]:
+             group_overrides: dict[str, Any] | None, protocol: dict[str, Any] | None = None) -> list[list[torch.Tensor]]:
     defaults = {**_DEFAULTS[name], **kwargs}
     factory = lambda params: SimulatedOptimizer(params, name, bug, defaults)  # noqa: E731
-    trace = run_optimizer(factory, seed, dtype, num_steps, False, group_overrides)["trace"]
+    trace = run_optimizer(factory, seed, dtype, num_steps, False, group_overrides, protocol)["trace"]
     return [record["params"] for record in trace]
 
 
@@ -183,27 +190,37 @@ def _trajectory_tolerance(dtype: torch.dtype) -> tuple[float, float]:
     return (1e-4, 1e-6) if dtype == torch.float32 else (1e-9, 1e-11)
 
 
+def _initial_params(seed: int, dtype: torch.dtype) -> list[torch.Tensor]:
+    return [p.detach() for p in OptimProblem(seed, dtype).ordered_parameters()]
+
+
 def _diagnose_optimizer(name: str, got_trace: list[dict[str, Any]], reference: list[dict[str, Any]], step: int,
-                        seed: int, dtype: torch.dtype, kwargs: dict[str, Any], num_steps: int,
-                        group_overrides: dict[str, Any] | None) -> str | None:
+                        seed: int, dtype: torch.dtype, kwargs: dict[str, Any], group_overrides: dict[str, Any] | None,
+                        protocol: dict[str, Any]) -> str | None:
     got = got_trace[step]["params"]
-    before = got_trace[step - 1]["params"] if step else [p.detach() for p in OptimProblem(seed, dtype).ordered_parameters()]
+    before = got_trace[step - 1]["params"] if step else _initial_params(seed, dtype)
     expected_before = reference[step - 1]["params"] if step else before
     if any(not torch.isfinite(g).all() for g in got):
         return HINT_ADAM_STEP_ZERO if name == "Adam" else None
     if not torch.equal(got[5], before[5]):
         return HINT_OPT_SKIP_NONE
-    if step % 3 != 0 and not torch.equal(got[4], before[4]):
+    # offset's .grad is None on steps not divisible by 3 only when every step starts from zero_grad().
+    if protocol.get("grads", "fresh") == "fresh" and step % 3 != 0 and not torch.equal(got[4], before[4]):
         return HINT_OPT_SKIP_NONE
     if all(torch.equal(g, b) for g, b in zip(got[:4], before[:4])) and not all(
             torch.equal(e, b) for e, b in zip(reference[step]["params"][:4], expected_before[:4])):
         if not (name == "SGDMomentum" and step == 0 and kwargs.get("momentum")):
             return HINT_OPT_IN_PLACE
-    return _match_bug(name, got_trace, reference, step, seed, dtype, kwargs, group_overrides)
+    hint = _match_bug(name, got_trace, reference, step, seed, dtype, kwargs, group_overrides, protocol)
+    resume_at = protocol.get("resume_at")
+    if hint is None and resume_at is not None and step >= resume_at:
+        return HINT_OPT_STATE  # every step before the resume matched torch: the state did not survive the round trip
+    return hint
 
 
 def _match_bug(name: str, got_trace: list[dict[str, Any]], reference: list[dict[str, Any]], last: int, seed: int,
-               dtype: torch.dtype, kwargs: dict[str, Any], group_overrides: dict[str, Any] | None) -> str | None:
+               dtype: torch.dtype, kwargs: dict[str, Any], group_overrides: dict[str, Any] | None,
+               protocol: dict[str, Any]) -> str | None:
     """The hint of the catalogued bug whose simulation comes closest to the
     learner's parameters at steps 0..last (within a tenth of how far the bug
     takes torch's run), among those that differ from torch's."""
@@ -214,9 +231,9 @@ def _match_bug(name: str, got_trace: list[dict[str, Any]], reference: list[dict[
         return None
     best: tuple[float, str] | None = None  # several bugs can look alike: the closest simulation names it
     for bug, hint in BUGS[name]:
-        if bug == "ignore_groups" and not group_overrides:
+        if bug == "ignore_groups" and not (group_overrides or protocol.get("lr_scale")):
             continue
-        simulated = simulate(name, bug, seed, dtype, kwargs, last + 1, group_overrides)
+        simulated = simulate(name, bug, seed, dtype, kwargs, last + 1, group_overrides, protocol)
         differs = any(not torch.allclose(s, e, rtol=rtol, atol=atol)
                       for k in range(last + 1) for s, e in zip(simulated[k], reference[k]["params"]))
         if not differs:
@@ -232,17 +249,45 @@ def _match_bug(name: str, got_trace: list[dict[str, Any]], reference: list[dict[
     return best[1] if best else None
 
 
+def _diagnose_touched(touched: dict[str, Any], params_before: list[torch.Tensor], params_after: list[Any],
+                      weight_decay: float, dtype: torch.dtype) -> str:
+    """Weight decay added into p.grad in place, or another change to p.grad."""
+    before, after, index = touched["before"], touched["after"], touched["index"]
+    if weight_decay and isinstance(before, torch.Tensor) and isinstance(after, torch.Tensor) and after.shape == before.shape:
+        rtol, atol = _trajectory_tolerance(dtype)
+        for parameter in (params_before[index], params_after[index]):
+            if isinstance(parameter, torch.Tensor) and parameter.shape == before.shape and torch.allclose(
+                    after.to(before.dtype), before + weight_decay * parameter.to(before.dtype), rtol=rtol, atol=atol):
+                return HINT_OPT_WD_IN_GRAD
+    return HINT_OPT_GRAD_TOUCHED
+
+
 def _describe_kwargs(kwargs: dict[str, Any]) -> str:
     return ", ".join(f"{key}={value!r}" for key, value in kwargs.items())
 
 
+def _describe_protocol(protocol: dict[str, Any]) -> str:
+    parts = []
+    if protocol.get("grads", "fresh") != "fresh":
+        parts.append(GRADS[protocol["grads"]])
+    for step, factor in protocol.get("lr_scale", ()):
+        parts.append(f"every param group's lr multiplied by {factor:g} before step {step + 1}")
+    if protocol.get("resume_at") is not None:
+        parts.append(f"resumed before step {protocol['resume_at'] + 1} into a fresh optimizer from its state_dict()")
+    return "".join(f", {part}" for part in parts)
+
+
 def check_optimizer_case(ctx: Context, name: str, seed: int, dtype: torch.dtype, kwargs: dict[str, Any], num_steps: int,
-                         label: str, use_closure: bool = False, group_overrides: dict[str, Any] | None = None) -> None:
+                         label: str, use_closure: bool = False, group_overrides: dict[str, Any] | None = None,
+                         protocol: dict[str, Any] | None = None) -> None:
     """The learner's optimizer and torch's, side by side on OptimProblem(seed):
-    parameters and state after every step, and with a closure, what step returns."""
+    parameters after every step, p.grad left untouched, and with a closure,
+    what step returns. `protocol` (see `run_optimizer`) keeps or overwrites
+    gradients between steps, changes the learning rate, resumes from a state_dict."""
+    protocol = dict(protocol or {})
     dtype_name = str(dtype).replace("torch.", "")
     try:
-        result = ctx.run(optimizer_trace, name, seed, dtype_name, kwargs, num_steps, use_closure, group_overrides)
+        result = ctx.run(optimizer_trace, name, seed, dtype_name, kwargs, num_steps, use_closure, group_overrides, protocol)
     except LearnerError as error:
         if "NoneType" in error.message and error.hint is None:
             error.hint = HINT_OPT_SKIP_NONE
@@ -250,10 +295,17 @@ def check_optimizer_case(ctx: Context, name: str, seed: int, dtype: torch.dtype,
     torch_name = f"torch.optim.{TORCH_OPTIMIZER[name]}"
     groups = f", first param group overriding {_describe_kwargs(group_overrides)}" if group_overrides else ""
     made = f"{name}(params, {_describe_kwargs(kwargs)})" if kwargs else f"{name}(params)"
-    what = f"{made} on {dtype_name} parameters{groups}{', stepping with a closure' if use_closure else ''}{label}"
+    what = (f"{made} on {dtype_name} parameters{groups}{', stepping with a closure' if use_closure else ''}"
+            f"{_describe_protocol(protocol)}{label}")
+    if not isinstance(result, dict) or not isinstance(result.get("trace"), list):
+        raise CheckFailed(f"{what}: the run returned no trace")
     if result.get("closure_error"):
         raise CheckFailed(f"{what}: step(closure) failed: {result['closure_error']}", HINT_OPT_CLOSURE_GRAD)
-    reference = run_optimizer(_torch_factory(name, kwargs), seed, dtype, num_steps, use_closure, group_overrides)["trace"]
+    if result.get("resume_error"):
+        raise CheckFailed(f"{what}: optimizer.state_dict() could not be saved and read back with "
+                          f"torch.load(weights_only=True): {result['resume_error']}", HINT_OPT_STATE)
+    reference = run_optimizer(_torch_factory(name, kwargs), seed, dtype, num_steps, use_closure, group_overrides,
+                              protocol)["trace"]
     trace = result["trace"]
     if len(trace) != num_steps:
         raise CheckFailed(f"{what}: the run stopped after {len(trace)} of {num_steps} steps")
@@ -267,46 +319,22 @@ def check_optimizer_case(ctx: Context, name: str, seed: int, dtype: torch.dtype,
             if not got["returned_is_loss"]:
                 raise CheckFailed(f"{what}: step(closure) returned {got['returned']}, not the closure's loss",
                                   HINT_OPT_CLOSURE_RETURN)
+        if got["grad_touched"]:
+            touched = got["grad_touched"][0]
+            index = touched["index"]
+            weight_decay = (group_overrides or {}).get("weight_decay", kwargs.get("weight_decay", 0.0)) if index < 2 \
+                else kwargs.get("weight_decay", 0.0)
+            before = trace[step - 1]["params"] if step else _initial_params(seed, dtype)
+            raise CheckFailed(f"{what}: step {step + 1} of {num_steps} changed p.grad of parameter {PARAM_NAMES[index]}; "
+                              "step must leave p.grad as backward left it",
+                              _diagnose_touched(touched, before, got["params"], weight_decay, dtype))
         for index, parameter_name in enumerate(PARAM_NAMES):
             g, e = got["params"][index], expected["params"][index]
             if not (isinstance(g, torch.Tensor) and g.shape == e.shape and g.dtype == e.dtype
                     and torch.allclose(g, e, rtol=rtol, atol=atol)):
-                hint = _diagnose_optimizer(name, trace, reference, step, seed, dtype, kwargs, num_steps, group_overrides)
+                hint = _diagnose_optimizer(name, trace, reference, step, seed, dtype, kwargs, group_overrides, protocol)
                 expect_tensor(g, e, f"{what}: parameter {parameter_name} after step {step + 1} of {num_steps} "
                                     f"(compared with {torch_name})", hint, rtol=rtol, atol=atol)
-        _check_state(name, what, step, num_steps, got["state"], expected["state"], rtol, atol, torch_name,
-                     lambda: _match_bug(name, trace, reference, num_steps - 1, seed, dtype, kwargs, group_overrides))
-
-
-def _check_state(name: str, what: str, step: int, num_steps: int, got: list[dict[str, Any]], expected: list[dict[str, Any]],
-                 rtol: float, atol: float, torch_name: str, diagnose: Callable[[], str | None]) -> None:
-    """Torch's state for every parameter it keeps state for, key by key; on a
-    mismatch, the bug whose simulation reproduces the whole run names it."""
-    for index, parameter_name in enumerate(PARAM_NAMES):
-        reference = expected[index]
-        if not reference:
-            continue
-        mine = got[index]
-        # `offset` has no gradient on steps not divisible by 3: its state must not move then.
-        hint = HINT_OPT_SKIP_NONE if index == 4 and step % 3 != 0 else HINT_OPT_STATE
-        keys = [key for key in reference if key in REQUIRED_STATE[name] or (key == "step" and "step" in mine)]
-        for key in keys:
-            where = f"{what}: self.state[p]['{key}'] of parameter {parameter_name} after step {step + 1} of {num_steps}"
-            if key not in mine:
-                present = ", ".join(repr(k) for k in mine) or "nothing"
-                raise CheckFailed(f"{where} is missing (the state holds {present})", HINT_OPT_STATE)
-            value, target = mine[key], reference[key]
-            if key == "step":
-                number = float(value) if isinstance(value, (int, float)) or (
-                    isinstance(value, torch.Tensor) and value.numel() == 1) else None
-                if number is None or number != float(target):
-                    raise CheckFailed(f"{where}: expected {float(target):g}, got {describe(value)}",
-                                      HINT_ADAM_GLOBAL_STEP if name == "Adam" else hint)
-                continue
-            if not (isinstance(value, torch.Tensor) and value.shape == target.shape and value.dtype == target.dtype
-                    and torch.allclose(value, target, rtol=rtol, atol=atol)):
-                hint = diagnose() or hint
-            expect_tensor(value, target, f"{where} (compared with {torch_name})", hint, rtol=rtol, atol=atol)
 
 
 def check_optimizer_class(ctx: Context, name: str) -> None:
@@ -320,6 +348,12 @@ def check_optimizer_class(ctx: Context, name: str) -> None:
         raise CheckFailed(f"{name} does not subclass torch.optim.Optimizer", HINT_OPT_SUBCLASS)
 
 
+# The protocols every optimizer's public checks share (run_optimizer).
+KEPT = {"grads": "kept"}
+OVERWRITTEN = {"grads": "overwritten"}
+LR_CHANGES = {"lr_scale": [[8, 0.5], [16, 0.2]]}
+RESUME = {"resume_at": 10}
+
 
 @suite.check("SGDMomentum")
 def sgd_is_an_optimizer(ctx: Context) -> None:
@@ -329,7 +363,7 @@ def sgd_is_an_optimizer(ctx: Context) -> None:
 
 @suite.check("SGDMomentum")
 def sgd_momentum_matches_torch(ctx: Context) -> None:
-    """SGDMomentum(lr=0.1, momentum=0.9) matches torch.optim.SGD for 24 steps, parameters and momentum buffers"""
+    """SGDMomentum(lr=0.1, momentum=0.9) matches torch.optim.SGD for 24 steps, every parameter after every step"""
     check_optimizer_case(ctx, "SGDMomentum", 3, torch.float64, {"lr": 0.1, "momentum": 0.9}, 24, "")
 
 
@@ -345,6 +379,32 @@ def sgd_closure(ctx: Context) -> None:
     check_optimizer_case(ctx, "SGDMomentum", 5, torch.float64, {"lr": 0.1, "momentum": 0.9}, 20, "", use_closure=True)
 
 
+@suite.check("SGDMomentum")
+def sgd_gradient_kept(ctx: Context) -> None:
+    """SGDMomentum matches torch.optim.SGD when one gradient is kept for three steps (no zero_grad between), and leaves p.grad untouched"""
+    check_optimizer_case(ctx, "SGDMomentum", 6, torch.float64, {"lr": 0.1, "momentum": 0.9}, 24, "", protocol=KEPT)
+    check_optimizer_case(ctx, "SGDMomentum", 7, torch.float64, {"lr": 0.05, "momentum": 0.5, "weight_decay": 0.1}, 24, "",
+                         protocol=KEPT)
+
+
+@suite.check("SGDMomentum")
+def sgd_gradient_overwritten(ctx: Context) -> None:
+    """SGDMomentum matches torch.optim.SGD when the gradient tensors are overwritten in place between steps"""
+    check_optimizer_case(ctx, "SGDMomentum", 8, torch.float64, {"lr": 0.1, "momentum": 0.9}, 24, "", protocol=OVERWRITTEN)
+
+
+@suite.check("SGDMomentum")
+def sgd_follows_lr_changes(ctx: Context) -> None:
+    """SGDMomentum follows changes to param_groups[i]['lr'] made between steps, as a learning-rate scheduler makes them"""
+    check_optimizer_case(ctx, "SGDMomentum", 9, torch.float64, {"lr": 0.1, "momentum": 0.9}, 24, "", protocol=LR_CHANGES)
+
+
+@suite.check("SGDMomentum")
+def sgd_resumes_from_state_dict(ctx: Context) -> None:
+    """SGDMomentum resumes exactly from its state_dict() (saved after 10 steps, loaded into a fresh SGDMomentum)"""
+    check_optimizer_case(ctx, "SGDMomentum", 10, torch.float64, {"lr": 0.1, "momentum": 0.9}, 20, "", protocol=RESUME)
+
+
 @suite.check("RMSprop")
 def rmsprop_is_an_optimizer(ctx: Context) -> None:
     """RMSprop subclasses torch.optim.Optimizer (and not torch.optim.RMSprop)"""
@@ -353,7 +413,7 @@ def rmsprop_is_an_optimizer(ctx: Context) -> None:
 
 @suite.check("RMSprop")
 def rmsprop_matches_torch(ctx: Context) -> None:
-    """RMSprop(lr=0.01, alpha=0.9, eps=1e-3) matches torch.optim.RMSprop for 24 steps, parameters and square_avg"""
+    """RMSprop(lr=0.01, alpha=0.9, eps=1e-3) matches torch.optim.RMSprop for 24 steps, every parameter after every step"""
     check_optimizer_case(ctx, "RMSprop", 3, torch.float64, {"lr": 0.01, "alpha": 0.9, "eps": 1e-3}, 24, "")
 
 
@@ -369,6 +429,30 @@ def rmsprop_closure(ctx: Context) -> None:
     check_optimizer_case(ctx, "RMSprop", 5, torch.float64, {"lr": 0.01}, 20, "", use_closure=True)
 
 
+@suite.check("RMSprop")
+def rmsprop_gradient_kept(ctx: Context) -> None:
+    """RMSprop matches torch.optim.RMSprop when one gradient is kept for three steps (no zero_grad between), and leaves p.grad untouched"""
+    check_optimizer_case(ctx, "RMSprop", 6, torch.float64, {"lr": 0.01, "alpha": 0.9}, 24, "", protocol=KEPT)
+
+
+@suite.check("RMSprop")
+def rmsprop_gradient_overwritten(ctx: Context) -> None:
+    """RMSprop matches torch.optim.RMSprop when the gradient tensors are overwritten in place between steps"""
+    check_optimizer_case(ctx, "RMSprop", 8, torch.float64, {"lr": 0.01, "alpha": 0.9}, 24, "", protocol=OVERWRITTEN)
+
+
+@suite.check("RMSprop")
+def rmsprop_follows_lr_changes(ctx: Context) -> None:
+    """RMSprop follows changes to param_groups[i]['lr'] made between steps, as a learning-rate scheduler makes them"""
+    check_optimizer_case(ctx, "RMSprop", 9, torch.float64, {"lr": 0.01, "alpha": 0.9}, 24, "", protocol=LR_CHANGES)
+
+
+@suite.check("RMSprop")
+def rmsprop_resumes_from_state_dict(ctx: Context) -> None:
+    """RMSprop resumes exactly from its state_dict() (saved after 10 steps, loaded into a fresh RMSprop)"""
+    check_optimizer_case(ctx, "RMSprop", 10, torch.float64, {"lr": 0.01, "alpha": 0.9}, 20, "", protocol=RESUME)
+
+
 @suite.check("Adam")
 def adam_is_an_optimizer(ctx: Context) -> None:
     """Adam subclasses torch.optim.Optimizer (and not torch.optim.Adam)"""
@@ -377,7 +461,7 @@ def adam_is_an_optimizer(ctx: Context) -> None:
 
 @suite.check("Adam")
 def adam_matches_torch(ctx: Context) -> None:
-    """Adam(lr=0.01) matches torch.optim.Adam for 24 steps, parameters, exp_avg, exp_avg_sq and step"""
+    """Adam(lr=0.01) matches torch.optim.Adam for 24 steps, every parameter after every step"""
     check_optimizer_case(ctx, "Adam", 3, torch.float64, {"lr": 0.01}, 24, "")
 
 
@@ -392,3 +476,27 @@ def adam_weight_decay_matches_torch(ctx: Context) -> None:
 def adam_closure(ctx: Context) -> None:
     """Adam.step(closure) evaluates the closure once and returns its loss"""
     check_optimizer_case(ctx, "Adam", 5, torch.float64, {"lr": 0.01}, 20, "", use_closure=True)
+
+
+@suite.check("Adam")
+def adam_gradient_kept(ctx: Context) -> None:
+    """Adam matches torch.optim.Adam when one gradient is kept for three steps (no zero_grad between), and leaves p.grad untouched"""
+    check_optimizer_case(ctx, "Adam", 6, torch.float64, {"lr": 0.01, "weight_decay": 0.1}, 24, "", protocol=KEPT)
+
+
+@suite.check("Adam")
+def adam_gradient_overwritten(ctx: Context) -> None:
+    """Adam matches torch.optim.Adam when the gradient tensors are overwritten in place between steps"""
+    check_optimizer_case(ctx, "Adam", 8, torch.float64, {"lr": 0.01, "weight_decay": 0.05}, 24, "", protocol=OVERWRITTEN)
+
+
+@suite.check("Adam")
+def adam_follows_lr_changes(ctx: Context) -> None:
+    """Adam follows changes to param_groups[i]['lr'] made between steps, as a learning-rate scheduler makes them"""
+    check_optimizer_case(ctx, "Adam", 9, torch.float64, {"lr": 0.01}, 24, "", protocol=LR_CHANGES)
+
+
+@suite.check("Adam")
+def adam_resumes_from_state_dict(ctx: Context) -> None:
+    """Adam resumes exactly from its state_dict() (saved after 10 steps, loaded into a fresh Adam)"""
+    check_optimizer_case(ctx, "Adam", 10, torch.float64, {"lr": 0.01}, 20, "", protocol=RESUME)
