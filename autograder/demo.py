@@ -98,7 +98,7 @@ def _grade_class(assignments: list[str], root: Path, course: Path, work: Path, s
         }
         cli_scores = {}
         for student, path in notebooks.items():
-            report = grading.grade(path, seed=seed)
+            report = grading.grade(path, seed=seed, allow_unconfined=True)  # known sample code
             cli_scores[student] = {ex: got for ex, (got, _) in report.by_exercise().items()}
         agree &= _print_table(assignment_id, spec, nbgrader_scores, cli_scores, bugs, time.monotonic() - started)
     return agree

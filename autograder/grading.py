@@ -2,8 +2,10 @@
 isolated learner process, verdicts computed here in the grader's process."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from autograder.checking import Context, Outcome, OutcomeKind, execute
 from autograder.course import TestSpec, open_submission
@@ -11,7 +13,7 @@ from autograder.guard import source_problems
 from autograder.notebook import NotebookError
 from autograder.reference import load_reference
 from autograder.seeds import grading_seed
-from autograder.sandbox import Limits, Sandbox, refuse_unconfined
+from autograder.sandbox import Limits, Sandbox, probe_confinement, refuse_unconfined
 from autograder.suites import load_suite
 
 
@@ -28,6 +30,9 @@ class TestResult:
     kind: OutcomeKind
     hidden: bool
     uses: tuple[str, ...] = ()
+    partial: bool = False  # scored by the share of its checks passed, not all or nothing
+    checks_passed: int = 0
+    checks_total: int = 0
 
 
 @dataclass
@@ -37,6 +42,8 @@ class GradeReport:
     seed: int
     results: list[TestResult] = field(default_factory=list)
     confinement: tuple[str, ...] = ()  # what the learner processes achieved (see autograder.confine)
+    execution_time: float = 0.0  # seconds spent grading (Gradescope's execution_time)
+    timing: Any = None  # autograder.timing.TimingReport (never graded), or None when not asked for
 
     @property
     def score(self) -> float:
@@ -61,11 +68,13 @@ def grade(
     limits: Limits | None = None,
     hidden: bool = True,
     allow_unconfined: bool = False,
+    timing: str = "off",
 ) -> GradeReport:
     """Grade a notebook; `exercises` limits it, `hidden=False` runs only the
     public checks (the learner's self-check). Grading for credit (`hidden`)
     refuses to run learner code unconfined (ConfinementRefused, a
     NotebookError) unless `allow_unconfined`."""
+    started = time.monotonic()
     assignment, answers = open_submission(path, from_source=hidden)
     unknown = [name for name in exercises or [] if name not in assignment.exercises]
     if unknown:
@@ -89,18 +98,35 @@ def grade(
                     name=f"{test.exercise}: {suite.definition(test.id).title}",
                     exercise=test.exercise,
                     test_id=test.id,
-                    score=test.points if outcome.passed else 0.0,
+                    score=points_earned(test.points, outcome),
                     max_score=test.points,
                     output=outcome.output,
                     kind=outcome.kind,
                     hidden=test.hidden,
                     uses=suite.definition(test.id).needs,
+                    partial=outcome.partial,
+                    checks_passed=outcome.checks_passed,
+                    checks_total=outcome.checks_total,
                 )
             )
+        if timing != "off":  # after the tests: times only what passed them (autograder.timing)
+            from autograder.timing import measure
+
+            report.timing = measure(sandbox, report.results, timing)
     finally:
-        report.confinement = sandbox.confinement
+        # For credit, the level comes from the trusted probe (a process that ran no
+        # learner code), never from what a learner process says of itself.
+        report.confinement = probe_confinement() if hidden and report.results else sandbox.confinement
         sandbox.close()
+        report.execution_time = time.monotonic() - started
     return report
+
+
+def points_earned(points: float, outcome: Outcome) -> float:
+    """All or nothing; a partial-credit test earns points × passed / total checks."""
+    if outcome.partial and outcome.checks_total:
+        return points * outcome.checks_passed / outcome.checks_total
+    return points if outcome.passed else 0.0
 
 
 def run_test(sandbox: Sandbox, test: TestSpec, answers: dict[str, str], seed: int) -> Outcome:

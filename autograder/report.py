@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from autograder.grading import GradeReport
+from autograder.grading import GradeReport, TestResult
 
 
 def _points(value: float) -> str:
@@ -23,12 +23,15 @@ def table(report: GradeReport, verbose: bool = True) -> str:
     ]
     for result in report.results:
         mark = "✓" if result.score == result.max_score else "✗"
-        lines.append(f"{result.name.ljust(width)}  {_points(result.score)}/{_points(result.max_score)} {mark}")
+        lines.append(f"{result.name.ljust(width)}  {_points(result.score)}/{_points(result.max_score)} {mark}"
+                     + (f"  (partial credit: {credit_text(result)})" if result.partial else ""))
     lines.append(f"{'-' * width}  -------")
     for exercise, (got, most) in report.by_exercise().items():
         lines.append(f"{('  ' + exercise).ljust(width)}  {_points(got)}/{_points(most)}")
     lines.append(f"{'total'.ljust(width)}  {_points(report.score)}/{_points(report.max_score)}")
     lines.append(f"confinement: {confinement_text(report)}")
+    if report.timing is not None:
+        lines.extend(report.timing.lines())
     if verbose:
         for result in report.results:
             if result.score < result.max_score:
@@ -38,11 +41,22 @@ def table(report: GradeReport, verbose: bool = True) -> str:
     return "\n".join(lines)
 
 
+def credit_text(result: TestResult) -> str:
+    """How a test was scored: all or nothing, or each check its share."""
+    if not result.partial:
+        return "all-or-nothing"
+    return f"{result.checks_passed} of {result.checks_total} checks passed"
+
+
+LIMITS = "memory, time and file-size limits"
+
+
 def confinement_text(report: GradeReport) -> str:
-    """What kept the learner's code away from the grader, in words."""
+    """What kept the learner's code away from the grader, level first."""
     if not report.results:
         return "no learner code ran"
-    return ", ".join(("limits and process group", *report.confinement))
+    level, *details = report.confinement or ("unknown",)
+    return f"{level} ({', '.join((*details, LIMITS))})"
 
 
 def gradescope(report: GradeReport) -> dict[str, Any]:
@@ -52,9 +66,11 @@ def gradescope(report: GradeReport) -> dict[str, Any]:
     publication (`visibility: after_published`)."""
     return {
         "score": report.score,
+        "execution_time": round(report.execution_time, 2),
         "output": f"assignment {report.assignment}, seed {report.seed}; confinement: {confinement_text(report)}",
         "extra_data": {"assignment": report.assignment, "seed": report.seed,
-                       "confinement": ["limits and process group", *report.confinement]},
+                       "confinement": [*report.confinement, LIMITS],
+                       **({"timing": report.timing.as_data()} if report.timing is not None else {})},
         "tests": [
             {
                 "name": result.name,
@@ -63,7 +79,10 @@ def gradescope(report: GradeReport) -> dict[str, Any]:
                 "output": result.output,
                 "visibility": "after_published" if result.hidden else "visible",
                 "extra_data": {"test": result.test_id, "exercise": result.exercise, "uses": list(result.uses),
-                               "outcome": str(result.kind)},
+                               "outcome": str(result.kind),
+                               "credit": "partial" if result.partial else "all-or-nothing",
+                               **({"checks_passed": result.checks_passed, "checks_total": result.checks_total}
+                                  if result.partial else {})},
             }
             for result in report.results
         ],

@@ -271,10 +271,12 @@ class Sandbox:
     def close(self) -> None:
         """After the last test: nothing a learner process started is left
         (results are written only after this), then its files go."""
-        try:
-            ZygoteClient.shared().sweep()
-        except (OSError, RuntimeError, ValueError):
-            pass
+        zygote = ZygoteClient._shared
+        if zygote is not None and zygote.process.poll() is None:
+            try:
+                zygote.sweep()
+            except (OSError, RuntimeError, ValueError):
+                pass
         self._scratch.cleanup()
 
     def fatal_reason(self, exercise: str) -> tuple[OutcomeKind, str] | None:
