@@ -10,7 +10,7 @@ The learner's process is then the first process of the new PID namespace
 (a second fork): when the grader kills it, the kernel kills every process
 it started, including one that called setsid. When root, the learner's
 code runs as a dedicated unprivileged uid (`$DLWORKBOOK_LEARNER_UID`,
-default 65534) whatever else works.
+default one per grader process) whatever else works.
 
 `confine` (in the learner's process): output to a log file; a mount view
 built from an allow-list (the system's libraries, the Python installation,
@@ -48,7 +48,8 @@ LEVEL_FULL = "full"
 LEVEL_UID_ONLY = "uid-only"
 LEVEL_NONE = "none"
 LEARNER_UID_ENV = "DLWORKBOOK_LEARNER_UID"
-DEFAULT_LEARNER_UID = 65534
+DEFAULT_LEARNER_UID = 65534  # only where a plan names none
+GRADER_UID_BASE = 1_000_000  # + the grader's pid: a uid no account and no other grader uses
 TMP_SIZE = "256m"
 SHM_SIZE = "64m"
 LEARNER_PROCESSES = 256  # processes and threads of the learner's uid: no fork bomb
@@ -122,8 +123,12 @@ def _check(result: int, what: str) -> None:
 
 
 def learner_uid() -> int:
-    """The uid learner code runs as when the grader is root."""
-    return int(os.environ.get(LEARNER_UID_ENV, DEFAULT_LEARNER_UID))
+    """The uid learner code runs as when the grader is root: $DLWORKBOOK_LEARNER_UID,
+    else one of this grader's own (1,000,000 + its pid), so that graders
+    running side by side never share a uid and a uid sweep after one test
+    can never kill another grader's learner processes."""
+    configured = os.environ.get(LEARNER_UID_ENV)
+    return int(configured) if configured else GRADER_UID_BASE + os.getpid()
 
 
 # ---------------------------------------------------------------- step 1: enter
@@ -275,7 +280,9 @@ def confine(plan: dict[str, Any]) -> list[str]:
     no_capabilities = _clear_capabilities()
     no_new_privs = _libc().prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0
     uid = os.getuid()
-    details.append(f"uid {uid}" + (" (dedicated)" if _entered.uid is not None else " (the grader's own)"))
+    # No number: the uid is the grader's own choice per run, and reports must not differ between regrades.
+    details.append("a dedicated unprivileged uid" if _entered.uid is not None
+                   else ("the grader's own uid" if uid != 0 else "uid 0"))
     details.append("no capabilities" if no_capabilities else "capabilities left")
     if no_new_privs:
         details.append("no_new_privs")

@@ -4,7 +4,9 @@ The workbook trains on the 8x8 handwritten digits bundled in the repository
 (``datasets/digits/digits.csv.gz``, see its README): small enough to train a
 model in seconds on one CPU thread, and always there, so grading never waits
 on a download. Learners who already have MNIST or Fashion-MNIST on disk can
-use them through :func:`load_mnist_like`; nothing here ever downloads.
+use them through :func:`load_mnist_like`, and CIFAR-10 through
+:func:`load_cifar10` (both in torchvision's on-disk layout); nothing here
+ever downloads.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import functools
 import gzip
 import hashlib
 import os
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -167,3 +170,104 @@ def load_mnist_like(name: str, root: Path) -> Split:
         return images, dataset.targets.to(torch.int64).clone()
 
     return (*tensors(train), *tensors(test))
+
+
+# --------------------------------------------------------------------------
+# CIFAR-10 from files already on disk, in torchvision's format; and which of
+# the bigger image sets are there.
+
+CIFAR10_FOLDER = "cifar-10-batches-py"
+CIFAR10_TRAIN_FILES = tuple(f"data_batch_{i}" for i in range(1, 6))
+CIFAR10_TEST_FILES = ("test_batch",)
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+CIFAR10_PIXELS = 3 * 32 * 32
+
+
+class _ArrayUnpickler(pickle.Unpickler):
+    """Rebuilds only what CIFAR-10's python batches hold (dicts, lists,
+    strings, numbers and numpy arrays); any other global is refused, so a
+    doctored file cannot run code."""
+
+    ALLOWED = frozenset({
+        ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode"),
+    })
+
+    def find_class(self, module: str, name: str):  # noqa: ANN201 - pickle's protocol
+        if (module, name) in self.ALLOWED:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"refusing to load {module}.{name}")
+
+
+def _read_cifar10_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """One batch file: uint8 images (n, 3072) and int64 labels (n,)."""
+    try:
+        with path.open("rb") as handle:
+            entry = _ArrayUnpickler(handle, encoding="latin1").load()
+    except (OSError, EOFError, ValueError, pickle.UnpicklingError, AttributeError, ImportError, IndexError) as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise DatasetError(f"cannot read CIFAR-10 batch {path}: {reason}") from None
+    data = entry.get("data") if isinstance(entry, dict) else None
+    labels = entry.get("labels") if isinstance(entry, dict) else None
+    if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != CIFAR10_PIXELS:
+        raise DatasetError(f"{path} is not a CIFAR-10 batch: expected 'data', a uint8 array of shape (n, {CIFAR10_PIXELS})")
+    if not isinstance(labels, (list, np.ndarray)) or len(labels) != len(data):
+        raise DatasetError(f"{path} is not a CIFAR-10 batch: expected 'labels', one per image ({len(data)})")
+    targets = np.asarray(labels, dtype=np.int64)
+    if targets.size and (targets.min() < 0 or targets.max() >= len(CIFAR10_CLASSES)):
+        raise DatasetError(f"{path}: labels outside 0..9")
+    return data, targets
+
+
+def load_cifar10(root: Path) -> Split:
+    """CIFAR-10 from files the user already has, as ``(X_train, y_train,
+    X_test, y_test)``: float32 (n, 3, 32, 32) in [0, 1], int64 labels
+    (the official split is 50000/10000; class names in ``CIFAR10_CLASSES``).
+
+    ``root`` is the folder torchvision expects, holding
+    ``cifar-10-batches-py/`` with ``data_batch_1`` ... ``data_batch_5`` and
+    ``test_batch`` (the "python version" archive, unpacked). The files are
+    read without torchvision and without unpickling anything but arrays;
+    their MD5 sums are not checked. Never downloads.
+    """
+    folder = Path(root) / CIFAR10_FOLDER
+    if not folder.is_dir():
+        raise DatasetError(f"CIFAR-10 not found: no folder {folder}; unpack cifar-10-python.tar.gz there "
+                           f"(this workbook never downloads) or use load_digits()")
+    missing = [name for name in (*CIFAR10_TRAIN_FILES, *CIFAR10_TEST_FILES) if not (folder / name).is_file()]
+    if missing:
+        raise DatasetError(f"CIFAR-10 incomplete: {folder} lacks {', '.join(missing)} (this workbook never downloads)")
+
+    def tensors(names: tuple[str, ...]) -> tuple[Tensor, Tensor]:
+        batches = [_read_cifar10_batch(folder / name) for name in names]
+        data = np.concatenate([images for images, _ in batches])
+        labels = np.concatenate([targets for _, targets in batches])
+        images = torch.from_numpy(data).reshape(-1, 3, 32, 32).to(torch.float32).div_(255.0)
+        return images, torch.from_numpy(labels)
+
+    return (*tensors(CIFAR10_TRAIN_FILES), *tensors(CIFAR10_TEST_FILES))
+
+
+IMAGE_SETS = ("mnist", "fashion-mnist", "cifar10")
+
+
+def available_image_sets(root: Path | None = None) -> list[str]:
+    """Which of MNIST, Fashion-MNIST and CIFAR-10 have their files under
+    ``root`` (default: the datasets folder), in torchvision's layout."""
+    root = Path(root) if root is not None else datasets_root()
+    found = []
+    for name, folder in (("mnist", root / "MNIST" / "raw"), ("fashion-mnist", root / "FashionMNIST" / "raw")):
+        if all((folder / file).is_file() for file in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                                                       "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")):
+            found.append(name)
+    if all((root / CIFAR10_FOLDER / name).is_file() for name in (*CIFAR10_TRAIN_FILES, *CIFAR10_TEST_FILES)):
+        found.append("cifar10")
+    return found
+
+
+def load_image_set(name: str, root: Path | None = None) -> Split:
+    """One of ``IMAGE_SETS`` from local files, as ``(X_train, y_train, X_test, y_test)``."""
+    root = Path(root) if root is not None else datasets_root()
+    if name == "cifar10":
+        return load_cifar10(root)
+    return load_mnist_like(name, root)

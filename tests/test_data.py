@@ -206,3 +206,104 @@ def test_mnist_like_reads_local_files(tmp_path: Path) -> None:
     assert X_train.max() == 1.0 and X_train.min() >= 0.0
     assert torch.allclose(X_test[:, 0] * 255, images["t10k"].float())
     assert torch.equal(y_train, labels["train"]) and torch.equal(y_test, labels["t10k"])
+
+
+# ---------------------------------------------------------------- CIFAR-10
+
+
+def _write_cifar10(root: Path, sizes: dict[str, int], seed: int = 0) -> dict[str, tuple]:
+    """Small batch files in torchvision's layout and format (pickled dicts
+    of a uint8 (n, 3072) array and a list of labels)."""
+    import pickle
+
+    import numpy as np
+
+    folder = root / data.CIFAR10_FOLDER
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(seed)
+    written = {}
+    for name, n in sizes.items():
+        images = rng.integers(0, 256, (n, 3072), dtype=np.uint8)
+        labels = [int(v) for v in rng.integers(0, 10, n)]
+        entry = {"batch_label": name, "data": images, "labels": labels, "filenames": [f"{i}.png" for i in range(n)]}
+        (folder / name).write_bytes(pickle.dumps(entry, protocol=2))
+        written[name] = (images, labels)
+    (folder / "batches.meta").write_bytes(pickle.dumps({"label_names": list(data.CIFAR10_CLASSES)}, protocol=2))
+    return written
+
+
+CIFAR_SIZES = {**{f"data_batch_{i}": i for i in range(1, 6)}, "test_batch": 3}
+
+
+def test_cifar10_reads_local_files(tmp_path: Path) -> None:
+    written = _write_cifar10(tmp_path, CIFAR_SIZES)
+    X_train, y_train, X_test, y_test = data.load_cifar10(tmp_path)
+    assert X_train.shape == (15, 3, 32, 32) and X_test.shape == (3, 3, 32, 32)
+    assert X_train.dtype == torch.float32 and y_train.dtype == torch.int64
+    assert 0.0 <= float(X_train.min()) and float(X_train.max()) <= 1.0
+    first = torch.from_numpy(written["data_batch_1"][0]).reshape(1, 3, 32, 32).float()
+    assert torch.allclose(X_train[:1] * 255, first)  # channel-major rows: 1024 red, 1024 green, 1024 blue
+    assert y_train.tolist() == [y for i in range(1, 6) for y in written[f"data_batch_{i}"][1]]
+    assert y_test.tolist() == written["test_batch"][1]
+    assert data.available_image_sets(tmp_path) == ["cifar10"]
+    assert torch.equal(data.load_image_set("cifar10", tmp_path)[3], y_test)
+
+
+def test_cifar10_agrees_with_torchvision(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tvd = pytest.importorskip("torchvision.datasets")
+    _write_cifar10(tmp_path, CIFAR_SIZES, seed=1)
+    # Generated files have other MD5 sums than the real ones: let torchvision read them anyway.
+    monkeypatch.setattr(tvd.CIFAR10, "_check_integrity", lambda self: True)
+    monkeypatch.setattr("torchvision.datasets.cifar.check_integrity", lambda path, md5=None: True)
+    X_train, y_train, X_test, y_test = data.load_cifar10(tmp_path)
+    for train, X, y in ((True, X_train, y_train), (False, X_test, y_test)):
+        theirs = tvd.CIFAR10(str(tmp_path), train=train, download=False)
+        assert torch.equal((X * 255).round().to(torch.uint8).permute(0, 2, 3, 1), torch.from_numpy(theirs.data))
+        assert y.tolist() == list(theirs.targets)
+
+
+def test_cifar10_missing_or_incomplete(tmp_path: Path) -> None:
+    with pytest.raises(DatasetError) as info:
+        data.load_cifar10(tmp_path)
+    assert "\n" not in str(info.value) and data.CIFAR10_FOLDER in str(info.value)
+    _write_cifar10(tmp_path, {"data_batch_1": 2, "test_batch": 1})
+    with pytest.raises(DatasetError) as info:
+        data.load_cifar10(tmp_path)
+    assert "data_batch_5" in str(info.value) and "\n" not in str(info.value)
+    assert data.available_image_sets(tmp_path) == []
+
+
+def test_cifar10_refuses_anything_but_arrays(tmp_path: Path) -> None:
+    import pickle
+
+    _write_cifar10(tmp_path, CIFAR_SIZES)
+
+    class Evil:
+        def __reduce__(self):
+            return (print, ("pwned",))
+
+    (tmp_path / data.CIFAR10_FOLDER / "test_batch").write_bytes(pickle.dumps({"data": Evil(), "labels": []}))
+    with pytest.raises(DatasetError) as info:
+        data.load_cifar10(tmp_path)
+    assert "refusing" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_cifar10_wrong_shape_raises(tmp_path: Path) -> None:
+    import pickle
+
+    import numpy as np
+
+    _write_cifar10(tmp_path, CIFAR_SIZES)
+    bad = {"data": np.zeros((2, 100), dtype=np.uint8), "labels": [0, 1]}
+    (tmp_path / data.CIFAR10_FOLDER / "data_batch_3").write_bytes(pickle.dumps(bad, protocol=2))
+    with pytest.raises(DatasetError) as info:
+        data.load_cifar10(tmp_path)
+    assert "data_batch_3" in str(info.value) and "3072" in str(info.value)
+
+
+def test_available_image_sets_finds_mnist_layout(tmp_path: Path) -> None:
+    raw = tmp_path / "FashionMNIST" / "raw"
+    raw.mkdir(parents=True)
+    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+        (raw / name).write_bytes(b"")
+    assert data.available_image_sets(tmp_path) == ["fashion-mnist"]
