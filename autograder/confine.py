@@ -415,9 +415,17 @@ def build_view(plan: dict[str, Any]) -> list[str]:
             _bind(root, path)
         except OSError as error:  # not there, or not reachable from here: it stays out of the view
             missing.append(f"{path} ({error.strerror})")
+    # NVIDIA's device nodes, where a GPU is present, so that the timing report
+    # (autograder.timing) can run the learner's code on it (not tried here: no GPU).
+    gpus = sorted(name for name in os.listdir("/dev") if name.startswith("nvidia")) if os.path.isdir("/dev") else []
     for name in DEVICES:
         if os.path.exists(f"/dev/{name}"):
             _bind(root, f"/dev/{name}", read_only=False)
+    for name in gpus:
+        try:
+            _bind(root, f"/dev/{name}", read_only=False)
+        except OSError:  # not bindable from here: the timing report then says the GPU was not reachable
+            continue
     for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
                          ("stderr", "/proc/self/fd/2")):
         os.symlink(target, f"{root}/dev/{name}")
