@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import contextlib
 import io
-import traceback
+import linecache
 import warnings
 from typing import Any, Callable
+
+import torch
 
 from autograder import wire
 from autograder.checking import LearnerError, OutcomeKind
@@ -27,19 +29,54 @@ from autograder.scenarios import Learner, LearnerMissing
 MAX_WARNINGS = 5
 
 
+# Words of an exception message about shapes and memory layout: for these,
+# the shapes of the tensors in the learner's own frame say what went wrong.
+SHAPE_WORDS = ("shape", "size", "dimension", "stride", "mat1", "mat2", "view", "contiguous", "broadcast", "index")
+TENSORS_NOTE = "\n  where "  # learner_errors puts what follows after the learner's line
+
+
+def _tensors_in(frame: Any) -> str:
+    """The tensors among a frame's local variables, with shape and dtype
+    (strides when not contiguous): "X: shape (2, 1, 8, 8) float32"."""
+    described = []
+    for name, value in list(frame.f_locals.items()):
+        if name == "self" or not isinstance(value, torch.Tensor):
+            continue
+        try:
+            text = f"{name}: shape {tuple(value.shape)} {str(value.dtype).replace('torch.', '')}"
+            if value.dim() >= 2 and not value.is_contiguous():
+                text += f", not contiguous (strides {value.stride()})"
+        except Exception:  # noqa: BLE001 - a strange tensor subclass: leave it out
+            continue
+        described.append(text)
+    return "; ".join(described[:4])
+
+
 def describe_error(error: BaseException, learner_frame: Callable[[str], str | None]) -> ErrorInfo:
     """An exception as data. `learner_frame(filename)` names a frame of the
     learner's own code (e.g. "<answer cell softmax>") or returns None for
-    frames of the grader, torch or Python, which the learner never sees."""
+    frames of the grader, torch or Python, which the learner never sees.
+    For an error about shapes, the message ends with the tensors of the
+    learner's innermost frame (`TENSORS_NOTE`)."""
     frames: list[tuple[str, int, str]] = []
+    innermost = None
     if isinstance(error, SyntaxError) and error.filename and learner_frame(error.filename):
         frames.append((learner_frame(error.filename) or "", error.lineno or 0, (error.text or "").strip()))
     else:
-        for frame in traceback.extract_tb(error.__traceback__):
-            name = learner_frame(frame.filename)
+        tb = error.__traceback__
+        while tb is not None:
+            code = tb.tb_frame.f_code
+            name = learner_frame(code.co_filename)
             if name:
-                frames.append((name, frame.lineno or 0, (frame.line or "").strip()))
+                line = linecache.getline(code.co_filename, tb.tb_lineno).strip()
+                frames.append((name, tb.tb_lineno or 0, line))
+                innermost = tb.tb_frame
+            tb = tb.tb_next
     message = str(error)
+    if innermost is not None and any(word in message.lower() for word in SHAPE_WORDS):
+        tensors = _tensors_in(innermost)
+        if tensors:
+            message = message[:1600] + TENSORS_NOTE + tensors
     return ErrorInfo(
         type=type(error).__name__,
         message=message[:2000],

@@ -112,6 +112,7 @@ class TestDefinition:
     needs: tuple[str, ...] = ()
     timeout_s: float = 20.0  # the reference needs well under a second
     title: str = ""
+    partial: bool = False  # each check earns its share of the points (default: all or nothing)
 
     @property
     def exercise(self) -> str:
@@ -122,19 +123,24 @@ class Suite:
     """All checks of one assignment, registered by decorators in its public
     checks module and, for grading, its hidden checks module."""
 
-    def __init__(self, assignment: str) -> None:
+    def __init__(self, assignment: str, partial_credit: bool = False) -> None:
         self.assignment = assignment
+        self.partial_credit = partial_credit  # the default of every test: each check its share of the points
         self.tests: dict[str, TestDefinition] = {}
         self.forbidden: dict[str, Forbidden] = {}
 
-    def test(self, test_id: str, *, title: str = "", needs: tuple[str, ...] = (), timeout_s: float | None = None) -> None:
+    def test(self, test_id: str, *, title: str = "", needs: tuple[str, ...] = (), timeout_s: float | None = None,
+             partial: bool | None = None) -> None:
         """Declare an extra test (a threshold), or change a test's title, the
-        learner names it needs or its time budget; what is not given is kept."""
+        learner names it needs, its time budget or whether each of its checks
+        earns its share of the points (`partial`); what is not given is kept."""
         definition = self._definition(test_id)
         definition.title = title or definition.title
         definition.needs = needs or definition.needs
         if timeout_s is not None:
             definition.timeout_s = timeout_s
+        if partial is not None:
+            definition.partial = partial
 
     def check(self, test_id: str) -> Callable[[CheckFn], CheckFn]:
         """Register a check; its docstring's first line is its title, a
@@ -163,7 +169,8 @@ class Suite:
             exercise = test_id.split("/")[0]
             kind = test_id.split("/")[1] if "/" in test_id else "public"
             default_title = {"public": "public checks", "hidden": "hidden checks"}.get(kind, kind.replace("_", " "))
-            self.tests[test_id] = TestDefinition(test_id, needs=(exercise,), title=default_title)
+            self.tests[test_id] = TestDefinition(test_id, needs=(exercise,), title=default_title,
+                                                 partial=self.partial_credit)
         return self.tests[test_id]
 
 
@@ -178,6 +185,9 @@ class Outcome:
     failure: str | None = None
     kind: OutcomeKind = OutcomeKind.PASSED
     notes: list[str] = field(default_factory=list)
+    partial: bool = False  # scored by the share of checks passed (see TestDefinition.partial)
+    checks_passed: int = 0
+    checks_total: int = 0
 
     @property
     def output(self) -> str:
@@ -188,11 +198,15 @@ class Outcome:
 
 def execute(definition: TestDefinition, ctx: Context, problems: list[str] | None = None) -> Outcome:
     """Run a test's checks in order and stop at the first failure: one
-    precise message is kinder than a cascade of consequences of one bug."""
+    precise message is kinder than a cascade of consequences of one bug.
+    A partial-credit test runs every check instead (see _execute_partial)."""
     lines: list[str] = []
     if problems:
         lines.append(f"✗ {definition.exercise} uses only allowed operations")
-        return Outcome(definition.id, False, lines, "\n".join(problems), OutcomeKind.FORBIDDEN)
+        return Outcome(definition.id, False, lines, "\n".join(problems), OutcomeKind.FORBIDDEN,
+                       partial=definition.partial, checks_total=len(definition.checks))
+    if definition.partial and definition.checks:
+        return _execute_partial(definition, ctx)
     for position, check in enumerate(definition.checks):
         try:
             check.fn(ctx)
@@ -221,3 +235,42 @@ def execute(definition: TestDefinition, ctx: Context, problems: list[str] | None
 
 def _not_run(rest: list[Check]) -> list[str]:
     return [f"· {check.title} (not run: fix the failure above first)" for check in rest]
+
+
+# The learner's process is gone or out of time: later checks cannot run.
+_PROCESS_ENDED = (OutcomeKind.TIMEOUT, OutcomeKind.CRASHED, OutcomeKind.MEMORY)
+
+
+def _execute_partial(definition: TestDefinition, ctx: Context) -> Outcome:
+    """Every check runs and counts on its own (the test earns the share of
+    its points that its checks passed); each failure is reported. Checks
+    stop only when the learner's process has ended or run out of time."""
+    lines: list[str] = []
+    failures: list[str] = []
+    kind = OutcomeKind.PASSED
+    passed = 0
+    for position, check in enumerate(definition.checks):
+        try:
+            check.fn(ctx)
+        except (CheckFailed, LearnerError) as failure:
+            failed_kind = failure.kind if isinstance(failure, LearnerError) else OutcomeKind.FAILED
+            message = str(failure)
+        except Exception as error:  # noqa: BLE001 - as in execute
+            failed_kind = OutcomeKind.ERROR
+            message = (f"checking {definition.exercise} failed on what your code returned "
+                       f"({type(error).__name__}: {str(error)[:300]}); check the type and shape of your results")
+        else:
+            lines.append(f"✓ {check.title}")
+            passed += 1
+            continue
+        lines.append(f"✗ {check.title}")
+        failures.append(f"{check.title}: {message}")
+        kind = failed_kind if kind is OutcomeKind.PASSED else kind
+        if failed_kind in _PROCESS_ENDED:
+            lines.extend(f"· {rest.title} (not run: the process above ended)" for rest in definition.checks[position + 1:])
+            break
+    total = len(definition.checks)
+    lines.append(f"partial credit: {passed} of {total} checks passed")
+    failure_text = "\n\n".join(failures) if failures else None
+    return Outcome(definition.id, passed == total, lines, failure_text, kind, partial=True,
+                   checks_passed=passed, checks_total=total)

@@ -30,10 +30,21 @@ def shape_of(X: Any) -> str:
     return describe(X)
 
 
-def _fmt(value: float) -> str:
+def _fmt(value: float, digits: int = 6) -> str:
     if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
         return str(value)
-    return f"{value:.6g}"
+    return f"{value:.{digits}g}"
+
+
+def format_pair(expected: float, got: float) -> tuple[str, str]:
+    """Both numbers with as many significant digits as it takes to tell them
+    apart (6 at least): "expected 0.2676272, got 0.2676273", never
+    "expected 0.267627, got 0.267627"."""
+    for digits in range(6, 18):
+        a, b = _fmt(expected, digits), _fmt(got, digits)
+        if a != b:
+            return a, b
+    return _fmt(expected, 17), _fmt(got, 17)
 
 
 def worst_element(got: torch.Tensor, expected: torch.Tensor) -> str:
@@ -51,7 +62,8 @@ def worst_element(got: torch.Tensor, expected: torch.Tensor) -> str:
         flat = int(diff.flatten().argmax())
     index = tuple(int(i) for i in torch.unravel_index(torch.tensor(flat), got.shape))
     where = list(index) if index else "[]"
-    return f"worst element at {where}: expected {_fmt(float(e.flatten()[flat]))}, got {_fmt(float(g.flatten()[flat]))}"
+    expected_text, got_text = format_pair(float(e.flatten()[flat]), float(g.flatten()[flat]))
+    return f"worst element at {where}: expected {expected_text}, got {got_text}"
 
 
 def expect_tensor(
@@ -88,7 +100,8 @@ def expect_number(got: Any, expected: float, what: str, hint: str | None = None,
         raise CheckFailed(f"{what}: expected a Python float, got {describe(got)}",
                           hint or "return a Python number: use float(...) or .item() on a one-element tensor")
     if not math.isclose(float(got), expected, rel_tol=rel, abs_tol=abs_):
-        raise CheckFailed(f"{what}: expected {_fmt(expected)}, got {_fmt(float(got))}", hint)
+        expected_text, got_text = format_pair(expected, float(got))
+        raise CheckFailed(f"{what}: expected {expected_text}, got {got_text}", hint)
 
 
 def close(a: Any, b: Any, rel: float = 1e-5, abs_: float = 1e-7) -> bool:

@@ -167,6 +167,12 @@ class _FunctionTracer(TorchFunctionMode):
 class _DispatchTracer(TorchDispatchMode):
     """Every ATen operator, for the tracers it is given."""
 
+    @classmethod
+    def _should_skip_dynamo(cls) -> bool:
+        # Never compiled: without torch's dynamo-disabling wrapper, the first
+        # traced call does not import torch._dynamo (about a second of CPU).
+        return False
+
     def __init__(self, tracers: Any) -> None:
         super().__init__()
         self.tracers = tracers

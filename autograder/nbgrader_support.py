@@ -18,14 +18,17 @@ source and the tracebacks through them (jupyter/nbgrader#917).
 """
 from __future__ import annotations
 
+import csv
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -54,7 +57,12 @@ LOG_TAIL_CHARS = 6000
 
 
 class NbgraderError(RuntimeError):
-    """An nbgrader step failed; the message ends with the tail of its log."""
+    """An nbgrader step failed; the message ends with the tail of its log,
+    `log` holds all of it."""
+
+    def __init__(self, message: str, log: str = "") -> None:
+        super().__init__(message)
+        self.log = log
 
 
 # --------------------------------------------------------------------------
@@ -140,7 +148,8 @@ def run_nbgrader(args: list[str], course_root: Path, timeout: float | None = Non
     if done.returncode != 0:
         raise NbgraderError(
             f"`nbgrader {' '.join(args)}` failed (exit {done.returncode}) in {course_root}:\n"
-            + done.stdout[-LOG_TAIL_CHARS:]
+            + done.stdout[-LOG_TAIL_CHARS:],
+            done.stdout,
         )
     return done.stdout
 
@@ -399,6 +408,42 @@ def class_scores_by_test(
     return scores
 
 
+class ClassScores(dict):  # type: ignore[type-arg] - dict[str, dict[str, float]]
+    """student -> {test grade_id: score} for the students nbgrader graded;
+    `failed`: student -> why autograde could not grade them (a kernel that
+    died, a cell past its time limit): they are not in the dict."""
+
+    def __init__(self, scores: Mapping[str, dict[str, float]] = (), failed: Mapping[str, str] | None = None) -> None:
+        super().__init__(scores)
+        self.failed: dict[str, str] = dict(failed or {})
+
+
+_STUDENT_FAILED = re.compile(r"error processing assignment '(?P<assignment>[^']*)' for student '(?P<student>[^']*)'")
+_EXCEPTION_LINE = re.compile(r"^\s*(?:[A-Za-z_][\w.]*\.)?(?P<name>[A-Za-z_]\w*(?:Error|Exception|Interrupt))\b(?P<rest>:.*)?$")
+
+
+def failed_students(course_root: Path, assignment_id: str, students: Iterable[str], log: str) -> dict[str, str]:
+    """The students a failed `nbgrader autograde` did not grade: those its
+    log names, and those left without an autograded notebook (nbgrader
+    removes a failed student's folder); each with the error that stopped
+    it when the log shows one."""
+    lines = log.splitlines()
+    named: dict[str, str] = {}
+    for index, line in enumerate(lines):
+        match = _STUDENT_FAILED.search(line)
+        if match and match.group("assignment") == assignment_id:
+            cause = next((found.group("name") + (found.group("rest") or "") for earlier in reversed(lines[:index])
+                          if (found := _EXCEPTION_LINE.match(earlier))), "")
+            named[match.group("student")] = cause.strip()
+    failed = {}
+    for student in students:
+        folder = Path(course_root) / "autograded" / student / assignment_id
+        if student in named or not any(folder.glob("*.ipynb")):
+            cause = named.get(student, "")
+            failed[student] = "nbgrader autograde could not grade this notebook" + (f" ({cause})" if cause else "")
+    return failed
+
+
 def grade_class(
     course_root: Path,
     assignment_id: str,
@@ -406,9 +451,12 @@ def grade_class(
     *,
     cell_timeout: int | None = None,
     sync: bool = True,
-) -> dict[str, dict[str, float]]:
+) -> ClassScores:
     """Autograde a class with nbgrader and return student -> {test grade_id:
-    score}.
+    score} (a ClassScores: the students autograde failed on, e.g. one whose
+    answer ended the kernel, are in its `failed`, not in the dict; grade
+    them with `grade_class_with_fallback`). Raises NbgraderError only when
+    autograde failed for no student in particular.
 
     Steps: refresh the gradebook's copy of the source cells (sync=True; see
     sync_gradebook), add the students to the gradebook, copy each notebook to
@@ -424,5 +472,84 @@ def grade_class(
     add_students(course_root, submissions)
     for student, notebook in submissions.items():
         submit(course_root, assignment_id, student, Path(notebook))
-    autograde(course_root, assignment_id, submissions, cell_timeout=cell_timeout)
-    return class_scores_by_test(course_root, assignment_id, submissions)
+    try:
+        autograde(course_root, assignment_id, submissions, cell_timeout=cell_timeout)
+        failed: dict[str, str] = {}
+    except NbgraderError as error:
+        failed = failed_students(course_root, assignment_id, submissions, error.log)
+        if not failed or len(failed) == len(submissions) and not _STUDENT_FAILED.search(error.log):
+            raise
+    graded = [student for student in submissions if student not in failed]
+    return ClassScores(class_scores_by_test(course_root, assignment_id, graded), failed)
+
+
+# --------------------------------------------------------------------------
+# When nbgrader cannot grade a student: the isolated grader
+# --------------------------------------------------------------------------
+
+GRADED_BY_NBGRADER = "nbgrader"
+GRADED_BY_ISOLATED = "isolated grader"
+
+
+@dataclass
+class ClassGrades:
+    """A class's scores by test cell, and who graded each student."""
+
+    assignment: str
+    scores: dict[str, dict[str, float]]
+    graded_by: dict[str, str]
+    notes: dict[str, str] = field(default_factory=dict)  # student -> why nbgrader did not grade them
+
+
+def isolated_scores_by_cell(notebook: Path, assignment_id: str, seed: int | None = None,
+                            exercises: list[str] | None = None) -> dict[str, float]:
+    """{test grade_id: score} from `python -m autograder grade`'s grader (one
+    isolated process per test: an answer that ends its process costs only
+    its own exercise). The course is `autograder.course.course_root()`."""
+    from autograder import grading
+    from autograder.course import load_assignment
+
+    report = grading.grade(notebook, exercises, seed)
+    if report.assignment != assignment_id:
+        raise NbgraderError(f"{notebook} is a notebook of {report.assignment}, not {assignment_id}")
+    grade_ids = {test.id: test.grade_id for test in load_assignment(assignment_id).tests}
+    return {grade_ids[result.test_id]: result.score for result in report.results}
+
+
+def grade_class_with_fallback(
+    course_root: Path,
+    assignment_id: str,
+    submissions: Mapping[str, Path],
+    *,
+    cell_timeout: int | None = None,
+    sync: bool = True,
+    isolated: Callable[[Path, str], dict[str, float]] | None = None,
+) -> ClassGrades:
+    """grade_class, then the students nbgrader could not grade graded by the
+    isolated grader (`isolated(notebook, assignment_id)`, default
+    isolated_scores_by_cell), marked as such (see export_grades)."""
+    by_nbgrader = grade_class(course_root, assignment_id, submissions, cell_timeout=cell_timeout, sync=sync)
+    grader = isolated or isolated_scores_by_cell
+    scores = dict(by_nbgrader)
+    graded_by = dict.fromkeys(by_nbgrader, GRADED_BY_NBGRADER)
+    for student in by_nbgrader.failed:
+        scores[student] = grader(Path(submissions[student]), assignment_id)
+        graded_by[student] = GRADED_BY_ISOLATED
+    order = list(submissions)
+    return ClassGrades(assignment_id, {s: scores[s] for s in order}, {s: graded_by[s] for s in order},
+                       dict(by_nbgrader.failed))
+
+
+def export_grades(grades: ClassGrades, path: Path) -> Path:
+    """A CSV for a learning-management system: one row per student (total,
+    who graded it and why, then one column per test cell). Unlike nbgrader's
+    own export, a student nbgrader could not grade is marked, with the
+    isolated grader's score, instead of a plain 0."""
+    cells = list(dict.fromkeys(cell for by_cell in grades.scores.values() for cell in by_cell))
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["student", "assignment", "score", "graded_by", "note", *cells])
+        for student, by_cell in grades.scores.items():
+            writer.writerow([student, grades.assignment, f"{sum(by_cell.values()):g}", grades.graded_by[student],
+                             grades.notes.get(student, ""), *(f"{by_cell.get(cell, 0.0):g}" for cell in cells)])
+    return Path(path)

@@ -163,8 +163,10 @@ def answer_sources(notebook: Notebook) -> dict[str, str]:
 
 
 def python_source(source: str) -> str:
-    """A cell as plain Python: IPython magics and shell escapes become `pass`
-    (line numbers stay those the learner sees)."""
-    return "\n".join(
-        "pass" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines()
-    )
+    """A cell as plain Python: IPython magics and shell escapes become `pass`,
+    and leading blank lines go, as IPython drops them before it runs a cell
+    (so line numbers stay those the learner reads in Jupyter)."""
+    lines = source.splitlines()
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    return "\n".join("pass" if line.lstrip().startswith(("%", "!")) else line for line in lines)

@@ -1,6 +1,17 @@
 """pytest plugin (entry point `pytest11`): `pytest a3_softmax.ipynb` runs a
-notebook's public checks, one test item per exercise, in an isolated
-learner process, and reports a failure in the check's own words."""
+notebook's public checks, one test item per exercise, and reports a failure
+in the check's own words.
+
+This is the learner's self-check, public checks only, and it runs the
+notebook's cells IN THE PYTEST PROCESS, once for all exercises
+(`autograder.selfcheck.NotebookCheck`), as the notebook's own test cells
+run them in the learner's kernel: that takes about the time of importing
+torch once. Each cell and each test keeps the grader's time budget, and a
+cell that breaks the rule for answer cells is not run; but learner code is
+not confined here (a cell that ends the process ends pytest). Graded runs
+never come this way: `python -m autograder grade` runs every test in a
+fresh, confined learner process (`autograder.sandbox`).
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -27,14 +38,14 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 
 class NotebookFile(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
-        from autograder.course import open_submission
         from autograder.notebook import NotebookError
+        from autograder.selfcheck import NotebookCheck
 
         try:
-            assignment, _ = open_submission(self.path, from_source=False)
+            self.notebook_check = NotebookCheck(self.path)
         except NotebookError as error:
             raise self.CollectError(str(error)) from None
-        for exercise in assignment.exercises:
+        for exercise in self.notebook_check.assignment.exercises:
             yield ExerciseItem.from_parent(self, name=exercise, exercise=exercise)
 
 
@@ -44,10 +55,8 @@ class ExerciseItem(pytest.Item):
         self.exercise = exercise
 
     def runtest(self) -> None:
-        from autograder.grading import grade
-
-        report = grade(self.path, [self.exercise], seed=0, hidden=False)
-        lost = [result for result in report.results if result.score < result.max_score]
+        notebook_check = self.parent.notebook_check  # type: ignore[attr-defined]
+        lost = [result for result in notebook_check.check(self.exercise) if not result.passed]
         if lost:
             raise ExerciseFailed("\n\n".join(f"{result.name}\n{result.output}" for result in lost))
 

@@ -52,6 +52,7 @@ def _warm_up() -> None:
     with CallTracer([("warm", rule)]):
         (torch.exp(X - X.max(dim=-1, keepdim=True).values).sum() * 2).backward()
         torch.nn.functional.cross_entropy(X, torch.tensor([0, 1, 2])).backward()
+        (X * 2).backward(torch.ones_like(X))  # an explicit gradient imports sympy once, here
     wire.decode(wire.encode({"x": X.detach(), "y": [1, 2.0, "z", None]}))
     messages.unpack(messages.pack(messages.Reply(True, {"x": X.detach()})), messages.FROM_LEARNER)
 

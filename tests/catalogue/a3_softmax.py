@@ -381,3 +381,18 @@ def accuracy(y_hat, y):
     return float(cmp.type(y.dtype).sum()) / len(y)
 ''', bug="single score column"),
 ]
+VARIANTS += [
+    # Cases the lesson names, each caught by a public check (tests/test_lesson_coverage.py).
+    Variant("softmax", "softmax_row_loop", '''
+def softmax(X):
+    rows = X.reshape(-1, X.shape[-1])
+    out = [torch.exp(r - r.max()) / torch.exp(r - r.max()).sum() for r in rows]
+    return torch.stack(out).reshape(X.shape)
+''', bug="empty batch"),
+    Variant("softmax", "softmax_view_rows", '''
+def softmax(X):
+    rows = X.view(-1, X.shape[-1])
+    E = torch.exp(rows - rows.max(dim=1, keepdim=True).values)
+    return (E / E.sum(dim=1, keepdim=True)).view(X.shape)
+''', bug="non-contiguous"),
+]

@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-from autograder.checking import CheckFailed, Context
+from autograder.checking import CheckFailed, Context, LearnerError, OutcomeKind
 from autograder.checks.a1_autograd import suite
 from autograder.checks.a1_autograd.value_graphs import (
     BINARY,
@@ -55,6 +55,11 @@ HINT_VISITED_TWICE = ("backward visited a node more than once: build one topolog
 HINT_SEED = "backward() starts by setting the output's own grad to 1.0 (d out / d out = 1)"
 HINT_START_ZERO = "every Value starts with grad = 0.0 (leaves and results of operations alike)"
 HINT_NOT_VALUE = "every operation returns a new Value, built from the operands' .data, that remembers its operands"
+HINT_NO_RESET = ("backward() adds into the grads (+=) and never resets its ancestors: only the output's own grad is "
+                 "set to 1.0 (as in PyTorch, gradients accumulate until you zero them)")
+# Said under every graph a failure lists: the lines are code the learner can run.
+DRAW_NOTE = ("  to see the graph your Value built, run these lines in a cell, then: "
+             "from autograder.graph import draw; draw(v{out})")
 
 
 def _rule_hint(key: str) -> str:
@@ -156,6 +161,15 @@ def value_accumulation_trace(learner: Learner) -> list[Any]:
     return [_plain_number(a.grad), _plain_number(b.grad)]
 
 
+def value_two_outputs_trace(learner: Learner, a: float, b: float) -> list[Any]:
+    """(a * b).backward(), then (a + b).backward() on the same leaves: their grads."""
+    Value = learner["Value"]
+    x, y = Value(a), Value(b)
+    (x * y).backward()
+    (x + y).backward()
+    return [_plain_number(x.grad), _plain_number(y.grad)]
+
+
 # --------------------------------------------------------------------------
 # Grader side: the oracle, the diagnosis, the checks.
 
@@ -200,7 +214,7 @@ def judge_value_graph(result: dict[str, Any], leaves: list[float], ops: list[lis
     """Compare one traced graph with the torch oracle; fail naming the first
     wrong node and the operation whose rule is to blame."""
     n_leaves = len(leaves)
-    listing = f"\n  the graph:\n{graph_text(leaves, ops)}"
+    listing = f"\n  the graph:\n{graph_text(leaves, ops)}\n" + DRAW_NOTE.format(out=n_leaves + len(ops) - 1)
     if "failed_at" in result:
         k = result["failed_at"]
         op = ops[k]
@@ -304,6 +318,40 @@ def check_value_graphs(ctx: Context, graphs: list[tuple[str, list[float], list[l
         judge_value_graph(result, leaves, ops, label, hint)
 
 
+def check_value_operations(ctx: Context, graphs: list[tuple[str, list[float], list[list[Any]]]]) -> None:
+    """Run every (label, leaves, ops) graph and judge each; fail listing
+    every graph that fails, the first in full: one wrong operation should not
+    hide the others. An operation still `raise NotImplementedError()` counts
+    as failing; all of them: Value is not implemented yet."""
+    failures: list[CheckFailed] = []
+    not_implemented: list[LearnerError] = []
+    for label, leaves, ops in graphs:
+        try:
+            (result,) = ctx.run(value_graphs_trace, [[leaves, ops]])
+            judge_value_graph(result, leaves, ops, label)
+        except CheckFailed as failure:
+            failures.append(failure)
+        except LearnerError as error:
+            if error.kind != OutcomeKind.NOT_IMPLEMENTED:
+                raise
+            not_implemented.append(error)
+            failures.append(CheckFailed(f"{label}: raises NotImplementedError",
+                                        "replace `raise NotImplementedError()` with the operation"))
+    if not failures:
+        return
+    if len(not_implemented) == len(graphs):
+        raise not_implemented[0]
+    first, others = failures[0], failures[1:]
+    if not others:
+        raise first
+    lines = [f"  {len(failures)} of {len(graphs)} operations fail alone; the first is above, the others:"]
+    for failure in others:
+        lines.append(f"    {failure.message.splitlines()[0]}")
+        if failure.hint:
+            lines.append(f"      ({failure.hint})")
+    raise CheckFailed(first.message + "\n" + "\n".join(lines), first.hint)
+
+
 def chain_rule_hint(graph: tuple[str, list[float], list[list[Any]]]) -> str:
     return f"the backward of `{_op_symbol(op_key(graph[2][0]))}` must multiply by out.grad (the chain rule)"
 
@@ -311,7 +359,7 @@ def chain_rule_hint(graph: tuple[str, list[float], list[list[Any]]]) -> str:
 @suite.check("Value")
 def value_single_operations(ctx: Context) -> None:
     """each operation of Value, alone, matches torch in value and gradient (numbers on either side included)"""
-    check_value_graphs(ctx, single_op_graphs(then_scale=False))
+    check_value_operations(ctx, single_op_graphs(then_scale=False))
 
 
 @suite.check("Value")
@@ -325,6 +373,17 @@ def value_chain_rule(ctx: Context) -> None:
 def value_reused_nodes(ctx: Context) -> None:
     """a node used twice (a * a, a node feeding two parents) sums the gradients of its uses"""
     check_value_graphs(ctx, REUSE_GRAPHS)
+
+
+@suite.check("Value")
+def value_accumulates_across_backward_calls(ctx: Context) -> None:
+    """gradients accumulate across backward() calls: (a * b).backward(); (a + b).backward() gives a.grad = b + 1, b.grad = a + 1"""
+    a, b = 2.0, -0.5
+    got = ctx.run(value_two_outputs_trace, a, b)
+    what = f"a = Value({a}); b = Value({b}); (a * b).backward(); (a + b).backward()"
+    for name, value, want in zip("ab", got, (b + 1.0, a + 1.0)):
+        if not _same(value, want):
+            raise CheckFailed(f"{what}: {name}.grad is {value}, expected {want}", HINT_NO_RESET)
 
 
 @suite.check("Value")

@@ -68,6 +68,30 @@ def chi2_bounds(k: int, x: float = CHI2_X) -> tuple[float, float]:
     return k - 2 * math.sqrt(k * x), k + 2 * math.sqrt(k * x) + 2 * x
 
 
+# Each case the lesson names, and the public check that covers it: (exercise,
+# words of the lesson, title of the public check). tests/test_lesson_coverage.py
+# holds the lesson and the checks to this table.
+LESSON_CASES: tuple[tuple[str, str, str], ...] = (
+    ("data_iter", "the last batch is smaller",
+     "data_iter yields every example once per pass, paired with its label, the last batch smaller (false failure < 1e-9)"),
+    ("data_iter", "the order is random and new on every pass",
+     "without a generator data_iter shuffles anew on every pass (false failure < 1e-9)"),
+    ("squared_loss", "Always reshape `y` to `y_hat`'s shape first",
+     "squared_loss of y_hat (4, 1) and y (4,) is elementwise of shape (4, 1), not (4, 4)"),
+    ("sgd", "**In place.**",
+     "sgd updates w and b in place by lr * grad / batch_size, outside autograd, and zeroes their gradients"),
+    ("sgd", "**Outside autograd.**",
+     "sgd updates w and b in place by lr * grad / batch_size, outside autograd, and zeroes their gradients"),
+    ("sgd", "**Zero the gradients afterwards.**",
+     "sgd updates w and b in place by lr * grad / batch_size, outside autograd, and zeroes their gradients"),
+    ("train_linreg", "compare your result exactly with the reference on full batches",
+     "train_linreg with full batches matches the exact full-batch trajectory from w ~ N(0, 0.01²), b = 0"),
+    ("train_linreg", "recover `true_w` and `true_b`", "train_linreg recovers true_w and true_b within 0.01 with its default settings"),
+    ("train_concise", "every example must come once per epoch in a new order",
+     "train_concise takes plain SGD steps on nn.MSELoss over shuffled minibatches and returns the trained nn.Linear"),
+)
+
+
 from autograder.checks.a2_linear_regression import (  # noqa: E402,F401 - registers the checks
     data, loss, sgd, train_concise, train_linreg,
 )

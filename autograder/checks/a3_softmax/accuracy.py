@@ -115,8 +115,14 @@ def accuracy_on_a_small_batch(ctx: Context) -> None:
 
 @suite.check("evaluate_accuracy")
 def evaluate_accuracy_small(ctx: Context) -> None:
-    """evaluate_accuracy runs in eval mode without gradients and counts every example"""
+    """evaluate_accuracy on batches of unequal size (4, 4, 2): eval mode, no gradients, each example counted once, the net back in train mode"""
     check_evaluate_accuracy_case(ctx, 3, [4, 4, 2], True, False, "")
+
+
+@suite.check("evaluate_accuracy")
+def evaluate_accuracy_keeps_eval_mode(ctx: Context) -> None:
+    """evaluate_accuracy leaves a net that was in eval mode in eval mode (batches 3, 3, 2)"""
+    check_evaluate_accuracy_case(ctx, 7, [3, 3, 2], False, False, " (net in eval mode before)")
 
 
 @suite.check("accuracy")

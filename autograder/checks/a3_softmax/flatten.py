@@ -70,3 +70,16 @@ def flatten_images(ctx: Context) -> None:
     check_flatten_case(ctx, torch.arange(2 * 3 * 2 * 2, dtype=torch.float32).reshape(2, 3, 2, 2), "")
 
 
+@suite.check("Flatten")
+def flatten_non_contiguous(ctx: Context) -> None:
+    """Flatten works on a non-contiguous (transposed) (2, 3, 4, 5) batch, values and gradient"""
+    X = torch.arange(2 * 3 * 4 * 5, dtype=torch.float32).reshape(2, 3, 4, 5)
+    check_flatten_case(ctx, X, " (non-contiguous)", noncontiguous=True)
+
+
+@suite.check("Flatten")
+def flatten_empty_batch(ctx: Context) -> None:
+    """Flatten turns an empty (0, 2, 5) batch into (0, 10)"""
+    check_flatten_case(ctx, torch.zeros(0, 2, 5), " (N == 0)")
+
+

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from autograder.checking import CheckFailed, Context
+from autograder.checking import CheckFailed, Context, LearnerError, OutcomeKind
 from autograder.checks.a3_softmax import suite
 from autograder.compare import expect_tensor, shape_of
 from autograder.guard import forbid
@@ -23,6 +23,8 @@ HINT_OVERFLOW = "softmax overflows for large inputs: subtract each row's max (ke
 HINT_ROW_MAX = "subtract each row's own max (X.max(dim=-1, keepdim=True)), not one max over the whole tensor"
 HINT_LAST_DIM = "normalise over the last dimension: sum(dim=-1, keepdim=True), which works for any rank"
 HINT_IN_PLACE = "your function changed its input in place (X -= ..., X.exp_()): compute on new tensors instead"
+HINT_WHOLE_TENSOR = ("work on the whole tensor (max, exp and sum over dim=-1, keepdim=True): a Python loop over the "
+                     "rows fails for an empty batch, and view() fails for a non-contiguous input (use reshape)")
 
 # --------------------------------------------------------------------------
 # Grader side: the oracle, the diagnosis, the checks.
@@ -33,10 +35,16 @@ def reference_softmax(X: torch.Tensor) -> torch.Tensor:
 
 
 def check_softmax_case(ctx: Context, X: torch.Tensor, label: str, hint: str | None = None,
-                       noncontiguous: bool = False) -> None:
-    """The learner's softmax on X: values, dtype, input untouched, gradient."""
+                       noncontiguous: bool = False, crash_hint: str | None = None) -> None:
+    """The learner's softmax on X: values, dtype, input untouched, gradient.
+    `crash_hint`: the hint when the learner's code raises on this input."""
     grad_output = torch.randn(X.shape, generator=ctx.generator(label), dtype=X.dtype)
-    result = ctx.run(call_with_grad, "softmax", [X], grad_output, noncontiguous)
+    try:
+        result = ctx.run(call_with_grad, "softmax", [X], grad_output, noncontiguous)
+    except LearnerError as error:
+        if crash_hint and error.kind is OutcomeKind.ERROR and error.hint is None:
+            raise LearnerError(error.kind, error.message, crash_hint) from None
+        raise
     what = f"softmax(X) for X of {shape_of(X)}{label}"
     expected = reference_softmax(X)
     got = result["out"]
@@ -100,7 +108,27 @@ def softmax_on_three_dimensions(ctx: Context) -> None:
 
 @suite.check("softmax")
 def softmax_is_stable(ctx: Context) -> None:
-    """softmax stays finite and exact for logits of ±1e4"""
+    """softmax stays finite and exact for logits of ±1e4 in rows whose largest logit is 1e4"""
     X = torch.tensor([[1e4, -1e4, 0.0], [1e4, 1e4 - 1.0, -1e4]])
     check_softmax_case(ctx, X, " (huge logits)", HINT_OVERFLOW)
+
+
+@suite.check("softmax")
+def softmax_rows_of_very_different_scale(ctx: Context) -> None:
+    """softmax is exact for rows of very different scale in one batch (largest logits 1e4, -1e4 + 3 and 2)"""
+    X = torch.tensor([[1e4, 1e4 - 2.0, -1e4, 0.0], [-1e4, -1e4 + 1.0, -1e4 + 3.0, -1e4], [0.5, 1.0, -0.5, 2.0]])
+    check_softmax_case(ctx, X, " (rows of very different scale)", HINT_ROW_MAX)
+
+
+@suite.check("softmax")
+def softmax_non_contiguous(ctx: Context) -> None:
+    """softmax works on a non-contiguous (2, 3, 4) input (its last two dimensions transposed in memory)"""
+    X = torch.linspace(-3.0, 3.0, 24).reshape(2, 3, 4)
+    check_softmax_case(ctx, X, " (non-contiguous)", noncontiguous=True, crash_hint=HINT_WHOLE_TENSOR)
+
+
+@suite.check("softmax")
+def softmax_empty_batch(ctx: Context) -> None:
+    """softmax returns an empty (0, 5) result for an empty batch"""
+    check_softmax_case(ctx, torch.zeros(0, 5), " (N == 0)", crash_hint=HINT_WHOLE_TENSOR)
 

@@ -180,6 +180,12 @@ def train_epoch_mean_loss(ctx: Context) -> None:
     check_train_epoch_case(ctx, 5, [4, 4, 3], "mean", True, "")
 
 
+@suite.check("train_epoch")
+def train_epoch_from_eval_mode(ctx: Context) -> None:
+    """train_epoch puts a net left in eval mode back in training mode (batches 4, 4, 2)"""
+    check_train_epoch_case(ctx, 8, [4, 4, 2], "mean", False, " (net left in eval mode)")
+
+
 @suite.check("train_epoch/threshold")
 def softmax_regression_reaches_threshold(ctx: Context) -> None:
     """softmax regression on the digits reaches the accuracy threshold within the CPU budget"""
