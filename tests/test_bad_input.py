@@ -45,6 +45,30 @@ def test_binary_file(tmp_path: Path) -> None:
     _assert_one_line_error(_grade(str(path)), "cannot be read")
 
 
+def test_deeply_nested_json(tmp_path: Path) -> None:
+    path = tmp_path / "deep.ipynb"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    _assert_one_line_error(_grade(str(path)), "nested too deeply")
+
+
+def test_wrong_types_inside_a_notebook_grade_without_a_crash(tmp_path: Path) -> None:
+    """A cell whose source is a number, or a list holding non-strings, and
+    points that are not a number: graded (as unanswered), exit 0."""
+    notebook = json.loads((ROOT / "assignments/a3_softmax/a3_softmax.ipynb").read_text())
+    for cell in notebook["cells"]:
+        grading = cell.get("metadata", {}).get("nbgrader", {})
+        if grading.get("grade_id") == "softmax":
+            cell["source"] = ["def softmax(X):\n", 3, None]
+            grading["points"] = "lots"
+        elif grading.get("grade_id") == "accuracy":
+            cell["source"] = 12345
+    path = tmp_path / "types.ipynb"
+    path.write_text(json.dumps(notebook))
+    completed = _grade(str(path), "--exercise", "softmax", "--exercise", "accuracy", "--quiet")
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert "Traceback" not in completed.stderr and "total" in completed.stdout
+
+
 def test_missing_file(tmp_path: Path) -> None:
     _assert_one_line_error(_grade(str(tmp_path / "nowhere.ipynb")), "no such file")
 
