@@ -75,9 +75,14 @@ def from_error_info(error: ErrorInfo, subject: str, cell_errors: dict[str, Error
         )
     frames = error.learner_frames
     if error.not_implemented and frames:
+        # Name the exercise whose cell raised it: lstm may fail because lstm_cell is still a stub.
+        cell = frames[-1][0]
+        culprit = cell[len("<answer cell "):-1] if cell.startswith("<answer cell ") else subject
+        uses = f" ({subject} calls it)" if culprit != subject else ""
         return LearnerError(
             OutcomeKind.NOT_IMPLEMENTED,
-            f"{subject} is not implemented yet: replace `raise NotImplementedError()` in its answer cell with your code.",
+            f"{culprit} is not implemented yet{uses}: replace `raise NotImplementedError()` in its answer cell "
+            "with your code.",
         )
     if error.exit:
         return LearnerError(OutcomeKind.CRASHED,
