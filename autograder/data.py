@@ -88,6 +88,15 @@ def _parse_digits(path: Path, mtime_ns: int, size: int) -> Split:
     return images[train], labels[train], images[test], labels[test]
 
 
+def bundled_file(path: Path, missing: str) -> os.stat_result:
+    """The stat of a bundled data file (its mtime and size key the parse
+    caches), or DatasetError with the one-line `missing` message."""
+    try:
+        return path.resolve().stat()
+    except OSError:
+        raise DatasetError(missing) from None
+
+
 def load_digits(root: Path | None = None) -> Split:
     """The 8x8 digits as ``(X_train, y_train, X_test, y_test)``.
 
@@ -98,13 +107,8 @@ def load_digits(root: Path | None = None) -> Split:
     cache, so callers may modify them freely.
     """
     path = (Path(root) if root is not None else datasets_root()) / DIGITS_FILE
-    try:
-        stat = path.resolve().stat()
-    except OSError:
-        raise DatasetError(
-            f"digits dataset not found at {path}; restore datasets/digits/ from the repository "
-            f"or set ${DATASETS_ENV} to a folder holding digits/digits.csv.gz"
-        ) from None
+    stat = bundled_file(path, f"digits dataset not found at {path}; restore datasets/digits/ from the repository "
+                              f"or set ${DATASETS_ENV} to a folder holding digits/digits.csv.gz")
     cached = _parse_digits(path.resolve(), stat.st_mtime_ns, stat.st_size)
     return tuple(tensor.clone() for tensor in cached)  # type: ignore[return-value]
 

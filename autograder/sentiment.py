@@ -24,7 +24,7 @@ from typing import Iterable, Iterator, Sequence
 import torch
 from torch import Tensor
 
-from autograder.data import DATASETS_ENV, DatasetError, datasets_root
+from autograder.data import DATASETS_ENV, DatasetError, bundled_file, datasets_root
 
 LANGUAGES = ("en", "zh")
 SENTIMENT_FILES = {language: Path("sentiment") / f"sentiment_{language}.tsv" for language in LANGUAGES}
@@ -123,13 +123,9 @@ def load_sentiment(language: str = "en", root: Path | None = None) -> SentimentD
     if language not in SENTIMENT_FILES:
         raise DatasetError(f"unknown language {language!r}; expected one of {', '.join(LANGUAGES)}")
     path = (Path(root) if root is not None else datasets_root()) / SENTIMENT_FILES[language]
-    try:
-        stat = path.resolve().stat()
-    except OSError:
-        raise DatasetError(
-            f"sentiment data not found at {path}; restore datasets/sentiment/ from the repository, run "
-            f"scripts/make_sentiment.py, or set ${DATASETS_ENV} to a folder holding {SENTIMENT_FILES[language]}"
-        ) from None
+    stat = bundled_file(path, f"sentiment data not found at {path}; restore datasets/sentiment/ from the repository, "
+                              f"run scripts/make_sentiment.py, or set ${DATASETS_ENV} to a folder holding "
+                              f"{SENTIMENT_FILES[language]}")
     data = _parse(path.resolve(), language, stat.st_mtime_ns, stat.st_size)
     copy = lambda s: Sentences(s.texts, s.tokens, s.labels.clone(), s.pairs.clone())  # noqa: E731
     return SentimentData(language, copy(data.train), copy(data.test))
