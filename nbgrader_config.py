@@ -30,6 +30,8 @@ c.CourseDirectory.ignore = [
     "*.pyc",
     "feedback",
     "hidden_checks.py",
+    "*.po",  # the hidden checks' translations
+    "*.zh_CN.md",  # the lesson's translation (released as assignments/zh_CN/<id>/)
 ]
 
 # Feedback: nbgrader's two default preprocessors plus one that blanks hidden

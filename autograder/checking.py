@@ -18,6 +18,7 @@ from typing import Any, Callable, Mapping, Protocol
 import torch
 
 from autograder.guard import Forbidden
+from autograder.i18n import _, translate
 
 
 class CheckFailed(Exception):
@@ -29,7 +30,21 @@ class CheckFailed(Exception):
         self.hint = hint
 
     def __str__(self) -> str:
-        return self.message + (f"\nHint: {self.hint}" if self.hint else "")
+        return render(self.message, self.hint)
+
+
+def render(message: str, hint: str | None) -> str:
+    """A failure as the learner reads it, in the learner's language."""
+    text = translate(message) or ""
+    return text + (f"\n{_('Hint:')} {translate(hint)}" if hint else "")
+
+
+def localise_line(line: str) -> str:
+    """A ✓/✗ line (its title translated), or any other line of an outcome."""
+    whole = translate(line) or line
+    if whole == line and line[:2] in ("✓ ", "✗ "):
+        return line[:2] + (translate(line[2:]) or "")
+    return whole
 
 
 class OutcomeKind(str, Enum):
@@ -62,7 +77,7 @@ class LearnerError(Exception):
         self.hint = hint
 
     def __str__(self) -> str:
-        return self.message + (f"\nHint: {self.hint}" if self.hint else "")
+        return render(self.message, self.hint)
 
 
 class Run(Protocol):
@@ -192,11 +207,18 @@ class Outcome:
     @property
     def output(self) -> str:
         """What the learner reads, the same in the notebook and in a report."""
-        text = "\n".join([*self.lines, *self.notes])
+        text = "\n".join([*self.lines, *(translate(note) or note for note in self.notes)])
         return text + (f"\n\n{self.failure}" if self.failure else "")
 
 
 def execute(definition: TestDefinition, ctx: Context, problems: list[str] | None = None) -> Outcome:
+    """`run_checks`, its lines in the learner's language (its failure already is: see `render`)."""
+    outcome = run_checks(definition, ctx, [translate(p) or p for p in problems or []])
+    outcome.lines = [localise_line(line) for line in outcome.lines]
+    return outcome
+
+
+def run_checks(definition: TestDefinition, ctx: Context, problems: list[str] | None = None) -> Outcome:
     """Run a test's checks in order and stop at the first failure: one
     precise message is kinder than a cascade of consequences of one bug.
     A partial-credit test runs every check instead (see _execute_partial)."""
@@ -223,8 +245,8 @@ def execute(definition: TestDefinition, ctx: Context, problems: list[str] | None
             # not expect (an int where a dict was due); the test scores 0.
             lines.append(f"✗ {check.title}")
             lines.extend(_not_run(definition.checks[position + 1 :]))
-            message = (f"checking {definition.exercise} failed on what your code returned "
-                       f"({type(error).__name__}: {str(error)[:300]}); check the type and shape of your results")
+            message = translate(f"checking {definition.exercise} failed on what your code returned "
+                                f"({type(error).__name__}: {str(error)[:300]}); check the type and shape of your results")
             return Outcome(definition.id, False, lines, message, OutcomeKind.ERROR)
         lines.append(f"✓ {check.title}")
     if not definition.checks:
@@ -257,14 +279,14 @@ def _execute_partial(definition: TestDefinition, ctx: Context) -> Outcome:
             message = str(failure)
         except Exception as error:  # noqa: BLE001 - as in execute
             failed_kind = OutcomeKind.ERROR
-            message = (f"checking {definition.exercise} failed on what your code returned "
-                       f"({type(error).__name__}: {str(error)[:300]}); check the type and shape of your results")
+            message = translate(f"checking {definition.exercise} failed on what your code returned "
+                                f"({type(error).__name__}: {str(error)[:300]}); check the type and shape of your results")
         else:
             lines.append(f"✓ {check.title}")
             passed += 1
             continue
         lines.append(f"✗ {check.title}")
-        failures.append(f"{check.title}: {message}")
+        failures.append(f"{_(check.title)}: {message}")
         kind = failed_kind if kind is OutcomeKind.PASSED else kind
         if failed_kind in _PROCESS_ENDED:
             lines.extend(f"· {rest.title} (not run: the process above ended)" for rest in definition.checks[position + 1:])

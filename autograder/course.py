@@ -9,7 +9,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.notebook import Notebook, NotebookError, answer_sources, assignment_id, code_cells, read_notebook
+from autograder import i18n
+from autograder.notebook import (Notebook, NotebookError, answer_sources, assignment_id, code_cells, notebook_language,
+                                 read_notebook)
 
 COURSE_ENV = "DLWORKBOOK_COURSE"
 
@@ -119,6 +121,7 @@ def open_submission(path: str | Path, from_source: bool = True) -> tuple[Assignm
     source, takes them from the notebook itself."""
     notebook = read_notebook(path)
     identity = assignment_id(notebook, path)
+    i18n.set_language(notebook_language(notebook))  # what the learner reads comes in the notebook's language
     if from_source:
         assignment = load_assignment(identity)
     else:

@@ -87,13 +87,25 @@ def setup_imports(assignment_id: str) -> set[str]:
 
     found: set[str] = set()
     for step in load_assignment(assignment_id).steps:
-        if step.kind != "setup":
-            continue
-        for node in ast.walk(ast.parse(python_source(step.source))):
-            if isinstance(node, ast.Import):
-                found |= {alias.name.split(".")[0] for alias in node.names}
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                found.add(node.module.split(".")[0])
+        if step.kind == "setup":
+            found |= _imports(python_source(step.source))
+    return found
+
+
+def _imports(source: str, seen: frozenset[str] = frozenset(), only_at_import: bool = False) -> set[str]:
+    """Top-level modules `source` imports, and, for a module of this package
+    it imports (`from autograder.lesson import tqdm`), what that one imports
+    when it is imported (`only_at_import`: its module body, not its functions)."""
+    found: set[str] = set()
+    tree = ast.parse(source)
+    for node in (tree.body if only_at_import else ast.walk(tree)):
+        names = ([alias.name for alias in node.names] if isinstance(node, ast.Import) else
+                 [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module else [])
+        for name in names:
+            found.add(name.split(".")[0])
+            module_file = Path(__file__).resolve().parent.joinpath(*name.split(".")[1:]).with_suffix(".py")
+            if name.startswith("autograder.") and name not in seen and module_file.is_file():
+                found |= _imports(module_file.read_text(encoding="utf-8"), seen | {name}, only_at_import=True)
     return found
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import functools
 import importlib
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -227,6 +228,8 @@ class CallTracer:
 
     def __init__(self, rules: list[tuple[str, Forbidden]]) -> None:
         self.used: list[str] = []
+        self.rules = rules
+        self._owners_cache: dict[str, tuple[str, ...]] | None = None
         self.functions: dict[Any, str] = {}
         self.aten: dict[str, str] = {}
         self.modules: list[tuple[type, str]] = []
@@ -254,8 +257,41 @@ class CallTracer:
         return {name.split(": ", 1)[1]: name for *_, name in (*self.python_functions, *self.modules)}
 
     def note(self, name: str | None) -> None:
-        if name is not None and name not in self.used:
+        if name is None:
+            return
+        name = self._blame(name)
+        if name not in self.used:
             self.used.append(name)
+
+    def _blame(self, name: str) -> str:
+        """When several exercises forbid the same call (dropout and Dropout
+        both forbid F.dropout), the one whose answer cell made it: the
+        innermost caller frame compiled from `<answer cell E>` with E among
+        them. Else the label as registered."""
+        exercise, what = name.split(": ", 1)
+        owners = self._owners().get(what, ())
+        if len(owners) < 2:
+            return name
+        frame = sys._getframe(1)
+        while frame is not None:
+            filename = frame.f_code.co_filename
+            if filename.startswith("<answer cell ") and filename[13:-1] in owners:
+                return f"{filename[13:-1]}: {what}"
+            frame = frame.f_back
+        return name
+
+    def _owners(self) -> dict[str, tuple[str, ...]]:
+        if self._owners_cache is None:
+            owners: dict[str, list[str]] = {}
+            for exercise, rule in self.rules:
+                labels = [*rule.functions, *(f"{op} (torch.ops.aten.{op})" for op in rule.aten),
+                          *(path for *_, path in _python_functions(rule)), *(path for _, path in _module_classes(rule))]
+                for label in labels:
+                    owners.setdefault(label, [])
+                    if exercise not in owners[label]:
+                        owners[label].append(exercise)
+            self._owners_cache = {label: tuple(names) for label, names in owners.items()}
+        return self._owners_cache
 
     def __enter__(self) -> "CallTracer":
         if self.functions or self.any_call or self.aten:

@@ -37,6 +37,7 @@ from nbconvert.preprocessors import Preprocessor
 from nbformat.notebooknode import NotebookNode
 from traitlets import Bool, Unicode
 
+from autograder import lesson_i18n
 from autograder.notebook import is_grade_cell, is_run_when_grading
 
 if TYPE_CHECKING:  # importing nbgrader takes ~2 s more: only where used
@@ -168,7 +169,9 @@ def release(
 ) -> None:
     """Generate the student release of each assignment with nbgrader's
     `generate_assignment --force` (solutions and hidden tests removed,
-    outputs cleared, hidden_checks.py left out by the config's ignore list).
+    outputs cleared, hidden_checks.py left out by the config's ignore list),
+    then its translations: `<release_dir>/<lang>/<id>/<id>.ipynb` (see
+    autograder.lesson_i18n).
 
     release_dir: write `<release_dir>/<id>/` instead of the course's
     `assignments/<id>/` (a drift check regenerates into a temporary folder
@@ -197,6 +200,8 @@ def release(
         source_dir = Path(course_root) / "solutions" / assignment_id
         for released in sorted((out_root / assignment_id).glob("*.ipynb")):
             stabilise_cell_ids(source_dir / released.name, released)
+            # The same release in each language the lesson is translated into.
+            lesson_i18n.write_translated_releases(released, source_dir / released.name, out_root)
 
 
 def stabilise_cell_ids(source: Path, released: Path) -> bool:

@@ -71,6 +71,14 @@ def assignment_id(notebook: Notebook, path: str | Path = "notebook") -> str:
     return value
 
 
+def notebook_language(notebook: Notebook) -> str | None:
+    """The language a release was written in (`metadata.dlworkbook.language`,
+    e.g. "zh_CN"); None for the source language."""
+    meta = notebook.get("metadata", {}).get(META_KEY, {})
+    value = meta.get("language") if isinstance(meta, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
 def _mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 

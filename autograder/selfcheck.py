@@ -24,6 +24,7 @@ from __future__ import annotations
 import builtins
 import contextlib
 import io
+import json
 import linecache
 import os
 import signal
@@ -34,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from autograder import policy, wire
+from autograder import i18n, policy, wire
 from autograder.calling import call_scenario, judge_reply
 from autograder.checking import Context, LearnerError, Outcome, OutcomeKind, TestDefinition, execute
 from autograder.guard import Forbidden, source_problems, watch
@@ -211,6 +212,9 @@ class Checker:
 
     def __init__(self, assignment_id: str) -> None:
         self.assignment_id = assignment_id
+        found = language_of_notebook_beside(assignment_id)
+        if found:  # else keep what is set (`pytest NOTEBOOK` sets the notebook's language itself)
+            i18n.set_language(found)
         # Created in a setup cell, before any answer cell runs: from here on
         # early references and learner threads are traced too.
         watch(list(load_suite(assignment_id).forbidden.items()))
@@ -239,7 +243,28 @@ class Checker:
         outcome.notes = run.notes
         print(outcome.output)
         if not outcome.passed:
-            raise CheckError(f"{definition.exercise}: {definition.title} failed (details above)") from None
+            raise CheckError(i18n.translate(f"{definition.exercise}: {definition.title} failed (details above)")) from None
+
+
+def language_of_notebook_beside(assignment_id: str, folder: Path | None = None) -> str | None:
+    """The language of this assignment's notebook in the kernel's working
+    folder (Jupyter starts a notebook's kernel in its folder), when the
+    notebooks of this assignment there agree on one; else None (English,
+    or $DLWORKBOOK_LANG)."""
+    from autograder.notebook import notebook_language
+
+    found = set()
+    for path in sorted((folder or Path.cwd()).glob("*.ipynb"))[:20]:
+        try:
+            if path.stat().st_size > 20_000_000:
+                continue
+            notebook = json.loads(path.read_text(encoding="utf-8"))
+            meta = notebook.get("metadata", {}).get("dlworkbook", {})
+            if isinstance(meta, dict) and meta.get("assignment") == assignment_id:
+                found.add(notebook_language(notebook))
+        except (OSError, ValueError, AttributeError):
+            continue
+    return found.pop() if len(found) == 1 else None
 
 
 # --------------------------------------------------------------------------
@@ -340,7 +365,7 @@ class NotebookCheck:
                 continue
             definition = self.suite.definition(test.id)
             outcome = self.run_test(definition)
-            results.append(SelfCheckResult(f"{exercise}: {definition.title}", exercise, test.id, outcome.passed,
+            results.append(SelfCheckResult(f"{exercise}: {i18n._(definition.title)}", exercise, test.id, outcome.passed,
                                            outcome.output, outcome.kind))
         return results
 

@@ -6,6 +6,7 @@ import importlib
 import importlib.util
 import sys
 
+from autograder import i18n
 from autograder.checking import Suite
 from autograder.course import hidden_checks_path
 from autograder.notebook import NotebookError
@@ -24,6 +25,7 @@ def load_suite(assignment_id: str, hidden: bool = False) -> Suite:
         path = hidden_checks_path(assignment_id)
         if not path.is_file():
             raise NotebookError(f"hidden checks for {assignment_id} not found at {path} (grading needs the instructor's solutions/ folder)")
+        i18n.register(path)  # its translations live beside it (hidden_checks.<lang>.po)
         name = f"dlworkbook_hidden_{assignment_id}"
         spec = importlib.util.spec_from_file_location(name, path)
         assert spec is not None and spec.loader is not None

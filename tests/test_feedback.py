@@ -195,15 +195,23 @@ def test_pytest_on_a_notebook_reports_the_failure_without_a_traceback(tmp_path: 
 
 
 def test_message_catalogues_translate_templates(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """The gettext infrastructure (autograder.i18n; the checks do not use it yet)."""
+    """The gettext catalogues (autograder.i18n): an exact entry, a rendered
+    f-string through its template, the environment variable over the
+    notebook's language, English by default, and the .po syntax."""
     from autograder import i18n
 
-    template = "softmax regression reaches {accuracy:.2f} test accuracy"
-    monkeypatch.setenv(i18n.LANGUAGE_ENV, "zh_CN")
-    assert i18n._(template).format(accuracy=0.9) == "softmax回归在测试集上的准确率达到 0.90"
-    assert i18n._("a message nobody translated") == "a message nobody translated"
+    monkeypatch.delenv(i18n.LANGUAGE_ENV, raising=False)
+    i18n.set_language("zh_CN")
+    try:
+        assert i18n._("Hint:") == "提示："
+        assert i18n.translate("partial credit: 3 of 4 checks passed") == "部分得分：4 项检查中通过了 3 项"
+        assert i18n._("a message nobody translated") == "a message nobody translated"
+        monkeypatch.setenv(i18n.LANGUAGE_ENV, "en")
+        assert i18n._("Hint:") == "Hint:"
+    finally:
+        i18n.set_language(None)
     monkeypatch.delenv(i18n.LANGUAGE_ENV)
-    assert i18n._(template) == template
+    assert i18n.translate("partial credit: 3 of 4 checks passed") == "partial credit: 3 of 4 checks passed"
     po = tmp_path / "fr" / "LC_MESSAGES" / "dlworkbook.po"
     po.parent.mkdir(parents=True)
     po.write_text('#, fuzzy\nmsgid "a"\nmsgstr "b"\n\nmsgid ""\n"two "\n"lines"\nmsgstr "deux lignes"\n', encoding="utf-8")

@@ -58,3 +58,26 @@ def test_release_test_cells_say_not_implemented(assignment: str) -> None:
         errors = [o for o in cell.outputs if o.output_type == "error"]
         assert errors and errors[0].ename == "CheckError"
         assert not [o for o in cell.outputs if o.get("name") == "stderr"], "a check wrote to stderr (nbgrader scores 0)"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", ["a1_autograd", "a3_softmax"])
+def test_chinese_release_runs_in_a_kernel_and_speaks_chinese(assignment: str, tmp_path: Path) -> None:
+    """The zh_CN release, its answers filled with the reference, run top to
+    bottom in a Jupyter kernel started in its folder: the test cells find the
+    notebook's language themselves (no environment variable) and show only
+    ✓ lines with Chinese titles, and no traceback."""
+    import os
+    import re
+
+    from autograder.submissions import fill_answers, reference_answers
+
+    release = ROOT / "assignments" / "zh_CN" / assignment / f"{assignment}.ipynb"
+    path = fill_answers(release, reference_answers(assignment), tmp_path / f"{assignment}.ipynb")
+    os.environ.pop("DLWORKBOOK_LANG", None)
+    notebook, _ = _execute(path, allow_errors=False)
+    tests = [c for c in notebook.cells if c.get("metadata", {}).get("dlworkbook", {}).get("test")]
+    ticks = [line for c in tests for line in _text(c).splitlines() if line.startswith("✓ ")]
+    assert ticks and "✗" not in "\n".join(_text(c) for c in tests)
+    assert all(re.search(r"[\u4e00-\u9fff]", line) for line in ticks), [t for t in ticks if not re.search(r"[\u4e00-\u9fff]", t)][:3]
+    assert not [o for c in notebook.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]

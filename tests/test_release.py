@@ -7,7 +7,7 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from autograder import nbgrader_support
+from autograder import lesson_i18n, nbgrader_support
 from autograder.notebook import META_KEY, read_notebook
 from tests.conftest import ASSIGNMENTS
 from tests.submissions import ROOT
@@ -83,3 +83,27 @@ def test_release_leaks_no_solution_and_no_hidden_check(assignment: str) -> None:
     for marker in LEAKS:
         assert marker not in text
     assert '"assignment": "' + assignment + '"' in text  # the metadata the grader identifies it by
+
+
+@pytest.mark.parametrize("lang", lesson_i18n.LANGUAGES)
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_translated_release_matches_what_release_generates(assignment: str, lang: str, tmp_path: Path) -> None:
+    """assignments/<lang>/<id>/ is the English release with the lesson's
+    translation applied: only the notebook, no drift, no leak, the same code
+    cells, the same grade ids, and its language in its metadata."""
+    nbgrader_support.release(assignment, ROOT, release_dir=tmp_path)
+    generated, committed = tmp_path / lang / assignment, ROOT / "assignments" / lang / assignment
+    assert _generated_files(generated) == {f"{assignment}.ipynb"}
+    assert files_under(committed) == {f"{assignment}.ipynb"}, f"assignments/{lang}/{assignment} holds strays"
+    name = f"{assignment}.ipynb"
+    assert (generated / name).read_bytes() == (committed / name).read_bytes(), (
+        f"assignments/{lang}/{assignment}/{name} drifted: run `python -m autograder release {assignment}`")
+    text = (committed / name).read_text(encoding="utf-8")
+    for marker in LEAKS:
+        assert marker not in text
+    english, translated = read_notebook(tmp_path / assignment / name), read_notebook(committed / name)
+    assert [c["cell_type"] for c in english["cells"]] == [c["cell_type"] for c in translated["cells"]]
+    assert [c["source"] for c in english["cells"] if c["cell_type"] == "code"] == [
+        c["source"] for c in translated["cells"] if c["cell_type"] == "code"]
+    assert [c.get("metadata") for c in english["cells"]] == [c.get("metadata") for c in translated["cells"]]
+    assert translated["metadata"][META_KEY] == {**english["metadata"][META_KEY], "language": lang}

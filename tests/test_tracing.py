@@ -55,3 +55,19 @@ def test_a_reference_taken_before_tracing_still_reports() -> None:
         except Exception:  # noqa: BLE001 - only the call matters, not its arguments
             pass
     assert tracer.used == ["Adam: torch.optim.adam.adam"]
+
+
+def test_a_call_forbidden_to_two_exercises_is_blamed_on_the_cell_that_made_it() -> None:
+    """dropout and Dropout both forbid F.dropout: the use is charged to the
+    exercise whose answer cell called it, whichever rule was registered last."""
+    from autograder.checks.a4_mlp import suite as a4_suite
+
+    rules = a4_suite.forbidden_for(("dropout", "Dropout", "MLP"))
+    X = torch.ones(4, 4)
+    for cell in ("Dropout", "dropout"):
+        namespace: dict = {}
+        exec(compile("import torch.nn.functional as F\ndef go(X):\n    return F.dropout(X, 0.5, True)\n",
+                     f"<answer cell {cell}>", "exec"), namespace)
+        with CallTracer(rules) as tracer:
+            namespace["go"](X)
+        assert tracer.used == [f"{cell}: torch.nn.functional.dropout"], (cell, tracer.used)

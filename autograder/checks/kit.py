@@ -70,3 +70,52 @@ def run_explained(ctx: Context, what: str, hint: str, scenario: Callable[..., An
         if error.kind != "error":
             raise
         raise LearnerError("error", f"{error.message}\n  input: {what}", error.hint or hint) from None
+
+
+# --------------------------------------------------------------------------
+# An optimizer for scenarios that drive the learner's training loop.
+
+
+class LightSGD(torch.optim.Optimizer):
+    """torch.optim.SGD's update (lr, momentum; no dampening, no weight decay),
+    bit for bit, as a `torch.optim.Optimizer` (d2l's `train_epoch_ch3`
+    branches on `isinstance(updater, torch.optim.Optimizer)`), without
+    `Optimizer.__init__` and its decorated methods: the first call of any of
+    those imports torch._dynamo, two seconds of a learner's self-check."""
+
+    def __init__(self, params: Any, lr: float, momentum: float = 0.0) -> None:  # noqa: D107 - no super().__init__ on purpose
+        self.defaults = {"lr": lr, "momentum": momentum}
+        self.state: dict[Any, dict[str, Any]] = {}
+        self.param_groups = [{"params": list(params), "lr": lr, "momentum": momentum}]
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                else:
+                    p.grad.detach_().zero_()
+
+    @torch.no_grad()
+    def step(self, closure: Any = None) -> Any:  # type: ignore[override]
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                update = p.grad
+                if group["momentum"]:
+                    buffer = self.state.setdefault(p, {}).get("momentum_buffer")
+                    if buffer is None:
+                        buffer = torch.clone(update).detach()
+                    else:
+                        buffer.mul_(group["momentum"]).add_(update)
+                    self.state[p]["momentum_buffer"] = buffer
+                    update = buffer
+                p.add_(update, alpha=-group["lr"])
+        return loss

@@ -660,6 +660,12 @@ class SGDMomentum(torch.optim.Optimizer):
         return loss
 '''),
     # ---------------------------------------------------------------- RMSprop
+    Variant("RMSprop", "rms_eps_after_division", _rms('''
+                if "square_avg" not in state:
+                    state["square_avg"] = torch.zeros_like(p)
+                state["square_avg"].mul_(alpha).addcmul_(g, g, value=1 - alpha)
+                p.sub_(lr * (g / state["square_avg"].sqrt() + eps))
+'''), bug="eps added after the division"),
     Variant("RMSprop", "rms_eps_inside_sqrt", _rms('''
                 v = state.setdefault("square_avg", torch.zeros_like(p))
                 v.mul_(alpha).addcmul_(g, g, value=1 - alpha)
@@ -790,6 +796,28 @@ class RMSprop(torch.optim.Optimizer):
                 v_hat = state["exp_avg_sq"] / (1 - b2 ** t)
                 p.sub_(lr * m_hat / torch.sqrt(v_hat + eps))
 '''), bug="eps inside the square root"),
+    Variant("Adam", "adam_eps_after_division", _adam('''
+                if wd:
+                    g = g + wd * p
+                state["step"] += 1
+                t = state["step"]
+                state["exp_avg"].mul_(b1).add_(g, alpha=1 - b1)
+                state["exp_avg_sq"].mul_(b2).addcmul_(g, g, value=1 - b2)
+                m_hat = state["exp_avg"] / (1 - b1 ** t)
+                v_hat = state["exp_avg_sq"] / (1 - b2 ** t)
+                p.sub_(lr * (m_hat / v_hat.sqrt() + eps))
+'''), bug="eps added after the division"),
+    Variant("Adam", "adam_eps_before_bias_correction", _adam('''
+                if wd:
+                    g = g + wd * p
+                state["step"] += 1
+                t = state["step"]
+                state["exp_avg"].mul_(b1).add_(g, alpha=1 - b1)
+                state["exp_avg_sq"].mul_(b2).addcmul_(g, g, value=1 - b2)
+                m_hat = state["exp_avg"] / (1 - b1 ** t)
+                denom = (state["exp_avg_sq"].sqrt() + eps) / math.sqrt(1 - b2 ** t)
+                p.sub_(lr * m_hat / denom)
+'''), bug="eps added before v is bias-corrected"),
     Variant("Adam", "adam_weight_decay_after_step", _adam('''
                 state["step"] += 1
                 t = state["step"]

@@ -6,7 +6,7 @@ from typing import Any
 
 import torch
 
-from autograder.checking import CheckFailed, Context
+from autograder.checking import CheckFailed, Context, LearnerError, OutcomeKind
 from autograder.checks.a3_softmax import suite
 from autograder.checks.kit import make_batches, make_classifier
 from autograder.compare import close, expect_number, shape_of
@@ -58,7 +58,13 @@ def expected_accuracy(seed: int, batches: list[Any]) -> float:
 
 
 def check_accuracy_case(ctx: Context, y_hat: torch.Tensor, y: torch.Tensor, label: str) -> None:
-    got = ctx.run(call, "accuracy", y_hat, y)
+    try:
+        got = ctx.run(call, "accuracy", y_hat, y)
+    except LearnerError as error:
+        # y_hat.argmax(dim=0) has one entry per class, not per row: comparing it with y fails.
+        if error.kind is OutcomeKind.ERROR and error.hint is None and "must match the size" in error.message:
+            raise LearnerError(error.kind, error.message, HINT_ACC_ROWS) from None
+        raise
     expected = float((y_hat.argmax(dim=1) == y).double().mean())
     what = f"accuracy(y_hat, y) for y_hat of {shape_of(y_hat)}{label}"
     hint = None

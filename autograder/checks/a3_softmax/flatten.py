@@ -16,6 +16,8 @@ suite.forbid("Flatten", forbid(shown=("nn.Flatten",), modules=("torch.nn.Flatten
 
 HINT_FLATTEN_EMPTY = "X.reshape(X.shape[0], -1) fails when N == 0 (-1 is ambiguous): use X.flatten(1) or the product of X.shape[1:]"
 HINT_FLATTEN_VIEW = "view() fails on non-contiguous input: use reshape() or flatten(1)"
+HINT_FLATTEN_PARAMETERS = ("Flatten only reshapes: its __init__ creates no nn.Parameter and no layer "
+                           "(it needs no __init__ at all)")
 HINT_FLATTEN_BATCH = "keep the batch dimension: (N, C, H, W) becomes (N, C*H*W), not one long vector"
 
 # --------------------------------------------------------------------------
@@ -50,7 +52,8 @@ def check_flatten_case(ctx: Context, X: torch.Tensor, label: str, noncontiguous:
     if not result["is_module"]:
         raise CheckFailed("Flatten() is not an nn.Module", "declare it as class Flatten(nn.Module) and call super().__init__()")
     if result["num_parameters"]:
-        raise CheckFailed(f"Flatten() has {result['num_parameters']} parameters; it should have none")
+        raise CheckFailed(f"Flatten() has {result['num_parameters']} parameters; it should have none",
+                          HINT_FLATTEN_PARAMETERS)
     what = f"Flatten()(X) for X of {shape_of(X)}{label}"
     expected = X.reshape(X.shape[0], -1) if X.shape[0] else X.new_zeros((0, int(torch.tensor(X.shape[1:]).prod())))
     got = result["out"]

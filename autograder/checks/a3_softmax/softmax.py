@@ -69,9 +69,9 @@ def check_softmax_case(ctx: Context, X: torch.Tensor, label: str, hint: str | No
 def _diagnose_softmax(X: torch.Tensor, got: torch.Tensor) -> str | None:
     """Name the bug by recomputing the classic wrong softmaxes on X and
     seeing which one the learner's output matches."""
-    def normalised(Z: torch.Tensor, dim: int) -> torch.Tensor:
+    def normalised(Z: torch.Tensor, dim: int | None) -> torch.Tensor:
         E = torch.exp(Z)
-        return E / E.sum(dim=dim, keepdim=True)
+        return E / (E.sum() if dim is None else E.sum(dim=dim, keepdim=True))
 
     candidates = [
         (HINT_OVERFLOW, lambda: normalised(X, -1)),
@@ -81,6 +81,7 @@ def _diagnose_softmax(X: torch.Tensor, got: torch.Tensor) -> str | None:
         candidates.append((HINT_LAST_DIM, lambda: normalised(X - X.max(dim=1, keepdim=True).values, 1)))
         candidates.append((HINT_LAST_DIM, lambda: normalised(X - X.max(dim=0, keepdim=True).values, 0)))
     candidates.append((HINT_LAST_DIM, lambda: torch.exp(X - X.max()) / torch.exp(X - X.max()).sum()))
+    candidates.append((HINT_LAST_DIM, lambda: normalised(X - X.max(dim=-1, keepdim=True).values, None)))
     expected = reference_softmax(X)
     for hint, buggy in candidates:
         wrong = buggy()

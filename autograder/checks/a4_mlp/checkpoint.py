@@ -245,7 +245,7 @@ def check_load_case(ctx: Context, seed: int, opt_name: str, opt_kwargs: dict[str
 
 @suite.check("save_checkpoint")
 def save_checkpoint_adam(ctx: Context) -> None:
-    """save_checkpoint writes epoch, model and Adam state, loadable with weights_only=True; resuming from it equals training on"""
+    """save_checkpoint writes epoch, model and Adam state, loadable with weights_only=True; resuming from it equals training on without stopping"""
     check_save_case(ctx, 1, "Adam", {"lr": 0.01}, "a4_epoch2.pt", 2, "")
 
 

@@ -89,6 +89,8 @@ HINT_SGD_NO_STATE = ("the momentum buffer is not kept between steps: store it in
                      "and reuse it at the next step")
 HINT_RMS_EPS = ("eps inside the square root: torch divides by sqrt(s) + eps, "
                 "not by sqrt(s + eps), where s is the running average of squared gradients")
+HINT_RMS_EPS_OUTSIDE = ("eps added after the division: torch divides the gradient by (sqrt(s) + eps), "
+                        "g / (s.sqrt() + eps), so eps belongs in the denominator")
 HINT_RMS_FIRST = ("start the running average of squared gradients at zero (torch.zeros_like(p)), "
                   "not at the first squared gradient")
 HINT_RMS_ALPHA = "s = alpha * s + (1 - alpha) * g * g: alpha weights the old average"
@@ -97,6 +99,10 @@ HINT_ADAM_NO_BIAS = ("Adam without bias correction: divide m by 1 - beta1**t and
                      "(t, the parameter's step count, counted from 1)")
 HINT_ADAM_EPS = ("eps inside the square root: torch divides by sqrt(v / (1 - beta2**t)) + eps, "
                  "not by the square root of (... + eps)")
+HINT_ADAM_EPS_OUTSIDE = ("eps added after the division: torch divides by (sqrt(v_hat) + eps), "
+                         "m_hat / (v_hat.sqrt() + eps), so eps belongs in the denominator")
+HINT_ADAM_EPS_UNCORRECTED = ("eps added before v is bias-corrected: torch divides by sqrt(v / (1 - beta2**t)) + eps, "
+                             "so correct v first, then take the square root, then add eps")
 HINT_ADAM_WD_AFTER = ("weight decay applied after the step (decoupled, as AdamW does): Adam adds weight_decay * p "
                       "to the gradient before updating m and v")
 HINT_ADAM_GLOBAL_STEP = ("count steps per parameter, in self.state[p]: a parameter without a gradient is "

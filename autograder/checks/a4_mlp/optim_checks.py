@@ -14,6 +14,8 @@ from autograder.checks.a4_mlp import suite
 from autograder.checks.a4_mlp.optim import (
     GRADS,
     HINT_ADAM_EPS,
+    HINT_ADAM_EPS_OUTSIDE,
+    HINT_ADAM_EPS_UNCORRECTED,
     HINT_ADAM_GLOBAL_STEP,
     HINT_ADAM_NO_BIAS,
     HINT_ADAM_STEP_ZERO,
@@ -29,6 +31,7 @@ from autograder.checks.a4_mlp.optim import (
     HINT_OPT_WD_IN_GRAD,
     HINT_RMS_ALPHA,
     HINT_RMS_EPS,
+    HINT_RMS_EPS_OUTSIDE,
     HINT_RMS_FIRST,
     HINT_RMS_SQRT,
     HINT_SGD_ALIAS,
@@ -130,7 +133,7 @@ class SimulatedOptimizer(torch.optim.Optimizer):
             denom = v + eps
         else:
             denom = v.sqrt() + eps
-        p.sub_(lr * g / denom)
+        p.sub_(lr * (g / v.sqrt() + eps) if bug == "eps_outside" else lr * g / denom)
 
     def _Adam(self, p: torch.Tensor, g: torch.Tensor, state: dict[str, Any], h: dict[str, Any]) -> None:
         lr, (b1, b2), eps, wd, bug = h["lr"], h.get("betas", (0.9, 0.999)), h.get("eps", 1e-8), h.get("weight_decay", 0.0), self.bug
@@ -151,6 +154,10 @@ class SimulatedOptimizer(torch.optim.Optimizer):
         else:
             m_hat, v_hat = m / (1 - b1 ** t), v / (1 - b2 ** t)
             update = m_hat / ((v_hat + eps).sqrt() if bug == "eps_inside" else v_hat.sqrt() + eps)
+            if bug == "eps_outside":
+                update = m_hat / v_hat.sqrt() + eps
+            elif bug == "eps_uncorrected":
+                update = m_hat / ((v.sqrt() + eps) / math.sqrt(1 - b2 ** t))
         p.sub_(lr * update)
         if wd and bug == "wd_after":
             p.sub_(lr * wd * p)
@@ -160,9 +167,10 @@ BUGS = {
     "SGDMomentum": (("ema_zero", HINT_SGD_ZERO_START), ("ema_first", HINT_SGD_DAMPENED), ("stale", HINT_SGD_STALE),
                     ("no_state", HINT_SGD_NO_STATE), ("wd_after", HINT_SGD_WD_AFTER), ("wd_outside", HINT_SGD_WD_OUTSIDE),
                     ("alias_ref", HINT_SGD_ALIAS), ("ignore_groups", HINT_OPT_GROUPS), ("none_as_zero", HINT_OPT_SKIP_NONE)),
-    "RMSprop": (("eps_inside", HINT_RMS_EPS), ("first_sq", HINT_RMS_FIRST), ("alpha_swapped", HINT_RMS_ALPHA),
+    "RMSprop": (("eps_inside", HINT_RMS_EPS), ("eps_outside", HINT_RMS_EPS_OUTSIDE), ("first_sq", HINT_RMS_FIRST), ("alpha_swapped", HINT_RMS_ALPHA),
                 ("no_sqrt", HINT_RMS_SQRT), ("ignore_groups", HINT_OPT_GROUPS), ("none_as_zero", HINT_OPT_SKIP_NONE)),
-    "Adam": (("no_bias_correction", HINT_ADAM_NO_BIAS), ("eps_inside", HINT_ADAM_EPS), ("wd_after", HINT_ADAM_WD_AFTER),
+    "Adam": (("no_bias_correction", HINT_ADAM_NO_BIAS), ("eps_inside", HINT_ADAM_EPS),
+             ("eps_outside", HINT_ADAM_EPS_OUTSIDE), ("eps_uncorrected", HINT_ADAM_EPS_UNCORRECTED), ("wd_after", HINT_ADAM_WD_AFTER),
              ("adamw", HINT_ADAM_WD_AFTER), ("global_step", HINT_ADAM_GLOBAL_STEP), ("step_zero", HINT_ADAM_STEP_ZERO),
              ("ignore_groups", HINT_OPT_GROUPS), ("none_as_zero", HINT_OPT_SKIP_NONE)),
 }

@@ -146,6 +146,11 @@ def diagnose_conv2d(got: Any, X: torch.Tensor, weight: torch.Tensor, bias: torch
     candidates = [(HINT_FLIP, lambda: exact_conv2d(X, weight.flip(-2, -1), bias, stride, padding)[0])]
     candidates += [(HINT_PAIRS, lambda s=s, p=p: exact_conv2d(X, weight, bias, s, p)[0])
                    for s, p in mixed_pairs((sh, sw), (ph, pw))]
+    if ph or pw:  # all the padding on one side (bottom/right) instead of both
+        candidates.append((HINT_PADDING, lambda: exact_conv2d(
+            torch.nn.functional.pad(X, (0, 2 * pw, 0, 2 * ph)), weight, bias, stride, 0)[0]))
+        candidates.append((HINT_PADDING, lambda: exact_conv2d(
+            torch.nn.functional.pad(X, (2 * pw, 0, 2 * ph, 0)), weight, bias, stride, 0)[0]))
     if bias is not None:
         candidates.append((HINT_BIAS, lambda: exact))
         candidates.append((HINT_BIAS, lambda: exact + bias.reshape(1, 1, 1, -1)))
