@@ -145,12 +145,17 @@ class Template:
         groups: list[list[str]] = []
         regex: list[str] = []
         previous_was_placeholder = False
-        for is_placeholder, text in pieces:
+        for index, (is_placeholder, text) in enumerate(pieces):
             if is_placeholder and previous_was_placeholder:
                 groups[-1].append(text)
             elif is_placeholder:
                 groups.append([text])
-                regex.append("(.*?)")
+                # A placeholder glued to a word ("{kind}_pool2d") is part of
+                # that word: it matches no blank.
+                before = pieces[index - 1][1] if index and not pieces[index - 1][0] else ""
+                after = pieces[index + 1][1] if index + 1 < len(pieces) and not pieces[index + 1][0] else ""
+                glued = (before[-1:].isalnum() or before[-1:] == "_") or (after[:1].isalnum() or after[:1] == "_")
+                regex.append(r"(\S*?)" if glued else "(.*?)")
             else:
                 regex.append(re.escape(text))
             previous_was_placeholder = is_placeholder
@@ -158,13 +163,14 @@ class Template:
                    split_placeholders(msgstr), literal)
 
 
-def split_run(value: str, names: tuple[str, ...], known: dict[str, str]) -> dict[str, str]:
+def split_run(value: str, names: tuple[str, ...], catalogue: Catalogue) -> dict[str, str]:
     """The value matched by placeholders side by side, shared out: each later
-    one takes the longest ending that is a catalogue entry (labels such as
-    " (huge logits)"), else nothing; the first takes the rest."""
+    one takes the longest ending that the catalogue translates, starting at
+    a blank, comma or parenthesis (labels such as " (huge logits)" or
+    ", random case 2 (seed 7)"), else nothing; the first takes the rest."""
     out: dict[str, str] = {}
     for name in reversed(names[1:]):
-        cut = next((i for i in range(len(value)) if value[i:] in known), len(value))
+        cut = next((i for i in range(len(value)) if value[i] in " ,(" and catalogue.knows(value[i:])), len(value))
         out[name], value = value[cut:], value[:cut]
     out[names[0]] = value
     return out
@@ -185,6 +191,10 @@ class Catalogue(gettext.NullTranslations):
 
     def gettext(self, message: str) -> str:
         return self.entries.get(message, message)
+
+    def knows(self, text: str) -> bool:
+        """Whether `text` is an entry, or matches a template, as it stands."""
+        return text in self.entries or any(t.pattern.match(text) for t in self.templates)
 
     def translate(self, text: str, depth: int = 0) -> str:
         """`text` as rendered by a check, in this language: an exact entry,
@@ -212,23 +222,26 @@ class Catalogue(gettext.NullTranslations):
         leaving the fewest English letters (a template ending in `{label}`
         also matches a longer message, whose own template translates more),
         the most specific one on a tie."""
-        best: tuple[int, int, str] | None = None
+        best: tuple[int, int, int, str] | None = None
         for template in self.templates:
             match = template.pattern.match(text)
             if match is None:
                 continue
             values: dict[str, str] = {}
             for names, matched in zip(template.groups, match.groups()):
-                for name, value in split_run(matched, names, self.entries).items():
+                for name, value in split_run(matched, names, self).items():
                     values.setdefault(name, self.translate(value, depth + 1) if _is_words(value) else value)
             result = "".join(values.get(piece, piece) if is_placeholder else piece
                              for is_placeholder, piece in template.translation)
-            score = (_english_letters(result), -template.weight, result)
-            if best is None or score[:2] < best[:2]:
+            # Fewest English letters left; on a tie, the template whose last
+            # placeholder swallowed least ("gradient of {what} with respect
+            # to {name}" also matches "gradient of ... to X: values differ;
+            # ...", which belongs to "{what}: values differ; {...}").
+            tail = len(match.group(match.lastindex or 0)) if match.lastindex else 0
+            score = (_english_letters(result), tail, -template.weight, result)
+            if best is None or score[:3] < best[:3]:
                 best = score
-            if best[0] == 0:
-                break
-        return best[2] if best is not None else None
+        return best[3] if best is not None else None
 
 
 def _english_letters(text: str) -> int:
