@@ -437,6 +437,19 @@ class MLP(nn.Module):
     def forward(self, X):
         return self.net(X)
 ''', bug="one Linear per width"),
+    Variant("MLP", "mlp_assumes_a_hidden_layer", '''
+class MLP(nn.Module):
+    def __init__(self, num_inputs, num_hiddens, num_outputs, dropout=0.0):
+        super().__init__()
+        layers = [nn.Flatten()]
+        for a, b in zip([num_inputs, *num_hiddens[:-1]], num_hiddens):
+            layers += [nn.Linear(a, b), nn.ReLU(), Dropout(dropout)]
+        layers.append(nn.Linear(num_hiddens[-1], num_outputs))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, X):
+        return self.net(X)
+''', bug="num_hiddens may be empty"),
     Variant("MLP", "mlp_modulelist_ok", '''
 class MLP(nn.Module):
     def __init__(self, num_inputs, num_hiddens, num_outputs, dropout=0.0):

@@ -225,27 +225,41 @@ def _diagnose_concise_gradient(grads: list[torch.Tensor], expected: list[torch.T
     return HINT_TC_LOSS
 
 
+def d2l_full_batch(features: torch.Tensor, labels: torch.Tensor, num_epochs: int, lr: float,
+                   global_seed: int) -> nn.Linear:
+    """The oracle for full batches: the layer the lesson's recipe gives after
+    torch.manual_seed(global_seed) (nn.Linear(d, 1), then weight.normal_(0,
+    0.01) and bias.fill_(0)), trained by gradient descent on nn.MSELoss of
+    the whole data (with one batch, the order of the examples cannot matter)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(global_seed)
+        layer = nn.Linear(features.shape[1], 1, dtype=features.dtype)
+        layer.weight.data.normal_(0, 0.01)
+        layer.bias.data.fill_(0)
+    for _ in range(num_epochs):
+        layer.zero_grad()
+        nn.functional.mse_loss(layer(features), labels).backward()
+        with torch.no_grad():
+            for parameter in layer.parameters():
+                parameter -= lr * parameter.grad
+    return layer
+
+
 def check_train_concise_full_batch(ctx: Context, features: torch.Tensor, labels: torch.Tensor, num_epochs: int,
-                                   lr: float, label: str) -> None:
+                                   lr: float, label: str, global_seed: int | None = None) -> None:
     """train_concise with batch_size = num_examples and the global RNG seeded:
-    its trained layer must equal the reference's, run in the grader from the
-    same seed (the same initial draw; the data order cannot matter)."""
+    its trained layer must equal `d2l_full_batch` from the same seed."""
     n, d = features.shape
-    global_seed = ctx.seed % 100_000 + 11
+    global_seed = ctx.seed % 100_000 + 11 if global_seed is None else global_seed
     settings = {"num_epochs": num_epochs, "lr": lr, "batch_size": n}
     what = (f"train_concise(features of {shape_of(features)}, labels, num_epochs={num_epochs}, lr={lr:g}, "
             f"batch_size={n} (full batch)) after torch.manual_seed({global_seed}){label}")
     result = ctx.run(train_concise_trace, features, labels, settings, global_seed, False)
     _check_concise_layer(result, d, what)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(global_seed)
-        layer = ctx.reference["train_concise"](features.clone(), labels.clone(), **settings)
-    hint = ("after the same torch.manual_seed, your layer should start from the same weights as the reference: "
-            "create nn.Linear(d, 1), then weight.data.normal_(0, 0.01) and bias.data.fill_(0), before anything else "
-            "draws random numbers")
+    layer = d2l_full_batch(features, labels, num_epochs, lr, global_seed)
     rtol, atol = 2e-5, 1e-6
-    expect_tensor(result["weight"], layer.weight.detach(), f"{what}: the trained weight", hint, rtol=rtol, atol=atol)
-    expect_tensor(result["bias"], layer.bias.detach(), f"{what}: the trained bias", hint, rtol=rtol, atol=atol)
+    expect_tensor(result["weight"], layer.weight.detach(), f"{what}: the trained weight", HINT_TC_INIT, rtol=rtol, atol=atol)
+    expect_tensor(result["bias"], layer.bias.detach(), f"{what}: the trained bias", HINT_TC_INIT, rtol=rtol, atol=atol)
 
 
 def check_train_concise_recovery(ctx: Context, data_seed: int, global_seed: int, label: str) -> None:
@@ -269,6 +283,13 @@ def train_concise_step_by_step(ctx: Context) -> None:
     """train_concise takes plain SGD steps on nn.MSELoss over shuffled minibatches and returns the trained nn.Linear"""
     features, labels = make_linear_data(4, (1.0, -2.0), 0.5, 30)
     check_train_concise_steps(ctx, features, labels, 2, 0.05, 8, "")
+
+
+@suite.check("train_concise")
+def train_concise_full_batch(ctx: Context) -> None:
+    """train_concise with full batches (batch_size = 40) after torch.manual_seed(7) equals full-batch gradient descent from the lesson's initial weights"""
+    features, labels = make_linear_data(5, TRUE_W, TRUE_B, 40)
+    check_train_concise_full_batch(ctx, features, labels, 4, 0.05, "", global_seed=7)
 
 
 @suite.check("train_concise")

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from autograder.checking import CheckFailed, Context
+from autograder.checking import CheckFailed, Context, LearnerError, OutcomeKind
 from autograder.checks.a4_mlp import THRESHOLD, suite
 from autograder.checks.a4_mlp.dropout import HINT_DROPOUT_EVAL
 from autograder.compare import close, expect_tensor, shape_of
@@ -24,6 +24,8 @@ HINT_MLP_DROP_OUTPUT = "do not apply dropout to the output layer: the last Linea
 HINT_MLP_DROP_EACH = "put a Dropout(dropout) after every hidden layer's ReLU, one per width in num_hiddens"
 HINT_MLP_RELU_OUTPUT = "no ReLU after the output layer: the last Linear returns the logits as they are"
 HINT_MLP_FLATTEN = "flatten the input first: (N, C, H, W) becomes (N, C*H*W) (nn.Flatten() or X.reshape(len(X), -1))"
+HINT_MLP_NO_HIDDEN = ("num_hiddens may be empty ([]): then the MLP is flatten and one Linear(num_inputs, num_outputs); "
+                      "take the last width from [num_inputs, *num_hiddens], not from num_hiddens[-1]")
 HINT_MLP_OWN_DROPOUT = "build the dropout layers from your own Dropout class, Dropout(dropout)"
 
 # --------------------------------------------------------------------------
@@ -142,7 +144,12 @@ def _relu(X: torch.Tensor) -> torch.Tensor:
 
 def check_mlp_case(ctx: Context, seed: int, num_inputs: int, num_hiddens: list[int], num_outputs: int, p: float,
                    X: torch.Tensor, label: str) -> None:
-    result = ctx.run(mlp_trace, seed, num_inputs, list(num_hiddens), num_outputs, p, X)
+    try:
+        result = ctx.run(mlp_trace, seed, num_inputs, list(num_hiddens), num_outputs, p, X)
+    except LearnerError as error:
+        if not num_hiddens and error.kind is OutcomeKind.ERROR and error.hint is None:
+            raise LearnerError(error.kind, error.message, HINT_MLP_NO_HIDDEN) from None
+        raise
     made = f"MLP({num_inputs}, {list(num_hiddens)}, {num_outputs}, dropout={p:g})"
     what = f"{made} on X of {shape_of(X)}{label}"
     if not result["is_module"]:
@@ -253,6 +260,13 @@ def mlp_without_dropout(ctx: Context) -> None:
     """MLP(12, [8], 3, dropout=0.0) is Linear, ReLU, Linear in both modes"""
     X = torch.randn(5, 12, generator=torch.Generator().manual_seed(9))
     check_mlp_case(ctx, 2, 12, [8], 3, 0.0, X, "")
+
+
+@suite.check("MLP")
+def mlp_with_no_hidden_layer(ctx: Context) -> None:
+    """MLP(16, [], 4), num_hiddens the empty list [], is flatten then a single Linear (softmax regression)"""
+    X = torch.randn(3, 1, 4, 4, generator=torch.Generator().manual_seed(10))
+    check_mlp_case(ctx, 6, 16, [], 4, 0.5, X, " (num_hiddens is empty)")
 
 
 @suite.check("MLP/threshold")
