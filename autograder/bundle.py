@@ -59,6 +59,9 @@ go through it in order. After each answer cell, run its test cell: one ✓/✗
 line per check, and a ✗ names the input, what was expected, what your code
 gave and a hint.
 
+中文版：`assignments/zh_CN/` 中是同样的作业（《动手学深度学习》的术语），检查结果也以中文显示。
+In Chinese: the same workbook is in `assignments/zh_CN/`, its checks speaking Chinese.
+
 ## Check a whole notebook from a terminal
 
 ```bash

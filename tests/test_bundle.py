@@ -41,6 +41,10 @@ def test_the_bundle_holds_what_a_learner_needs(archive: Path) -> None:
     for assignment in known_assignments():
         assert f"assignments/{assignment}/{assignment}.ipynb" in names
         assert f"autograder/checks/{assignment}/__init__.py" in names
+        # the Chinese release and the public checks' catalogue; the hidden checks' one stays with the course
+        assert f"assignments/zh_CN/{assignment}/{assignment}.ipynb" in names
+        assert f"autograder/locale/zh_CN/LC_MESSAGES/{assignment}.po" in names
+    assert not [n for n in names if n.endswith((".zh_CN.md", "hidden_checks.zh_CN.po"))]
     for needed in ("README.md", "requirements.txt", "pyproject.toml", "scripts/learn.sh", "autograder/selfcheck.py",
                    "autograder/pytest_plugin.py", "autograder/graph.py", "datasets/digits/digits.csv.gz",
                    "datasets/digits/README.md"):
