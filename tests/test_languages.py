@@ -29,9 +29,13 @@ def release_in(assignment: str, lang: str) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _english_afterwards():
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The learner's code runs in this process: a wrong answer that saves to
+    a relative path ("checkpoint.pt") writes into a scratch folder, not the
+    repository; and a notebook's language must not leak into the next test."""
+    monkeypatch.chdir(tmp_path)
     yield
-    i18n.set_language(None)  # a notebook's language must not leak into the next test
+    i18n.set_language(None)
 
 
 @pytest.mark.parametrize("lang", ["en", *LANGUAGES])
