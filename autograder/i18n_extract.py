@@ -88,10 +88,8 @@ def _skipped_nodes(tree: ast.AST) -> set[int]:
     skipped: set[int] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and _call_name(node) in _NOT_WORDS_CALLS:
-            keep_title = [kw.value for kw in node.keywords if kw.arg == "title"]
             for child in [*node.args, *(kw.value for kw in node.keywords if kw.arg != "title")]:
                 skipped.update(id(n) for n in ast.walk(child))
-            del keep_title
         elif isinstance(node, ast.Call) and _call_name(node) == "test":
             for child in node.args:
                 skipped.update(id(n) for n in ast.walk(child))
